@@ -48,8 +48,9 @@ def check_path(path: str) -> str:
     for segment in segments:
         if not SEGMENT_RE.fullmatch(segment):
             raise BadName(
-                "Ungültiger Seitenname: erlaubt sind Kleinbuchstaben a–z, Ziffern und Bindestriche, "
-                "getrennt durch „/“; jeder Teil beginnt mit einem Buchstaben oder einer Ziffer."
+                "Ungültiger Seitenname: erlaubt sind Kleinbuchstaben a–z, Ziffern und "
+                "Bindestriche, getrennt durch „/“; jeder Teil beginnt mit einem Buchstaben "
+                "oder einer Ziffer."
             )
     return path
 
@@ -181,10 +182,14 @@ def check_core_meta(meta: dict[str, Any]) -> list[str]:
     problems = []
     if "title" in meta and not isinstance(meta["title"], str | int | float):
         problems.append("„title“ muss ein Text sein.")
-    if "type" in meta and not (isinstance(meta["type"], str) and SEGMENT_RE.fullmatch(meta["type"])):
+    if "type" in meta and not (
+        isinstance(meta["type"], str) and SEGMENT_RE.fullmatch(meta["type"])
+    ):
         problems.append("„type“ muss ein kurzer Name aus Kleinbuchstaben sein.")
     if "visibility" in meta and meta["visibility"] not in VISIBILITIES:
-        problems.append("„visibility“ muss einer dieser Werte sein: " + ", ".join(VISIBILITIES) + ".")
+        problems.append(
+            "„visibility“ muss einer dieser Werte sein: " + ", ".join(VISIBILITIES) + "."
+        )
     tags = meta.get("tags")
     if tags is not None and not (
         isinstance(tags, list) and all(isinstance(t, str | int) and str(t).strip() for t in tags)

@@ -1,0 +1,349 @@
+"""The ``verbandswiki`` command line."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from wiki import ROOT
+
+CONTENT = ROOT / "content"
+
+
+def make_app(instance: str | None = None, **extra):
+    """The app for ``instance`` (``--instance``, else ``WIKI_INSTANCE``, else ``./instance``)."""
+    from wiki import create_app
+
+    config = dict(extra)
+    if instance:
+        config["WIKI_INSTANCE"] = instance
+    config.setdefault("WIKI_MAIL_WORKER", False)
+    return create_app(config)
+
+
+def instance_option(f):
+    return click.option(
+        "--instance",
+        envvar="WIKI_INSTANCE",
+        default="instance",
+        show_default=True,
+        help="Instanzordner (Konfiguration, Datenbank, Git-Repository).",
+    )(f)
+
+
+@click.group()
+def cli():
+    """Verbandswiki: Wiki, Beschlussdatenbank und Gliederungen."""
+
+
+def seed_files() -> dict[str, bytes]:
+    """The starter pages in ``content/`` as repository files."""
+    files = {}
+    for path in sorted(CONTENT.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            files[path.relative_to(CONTENT).as_posix()] = path.read_bytes()
+    return files
+
+
+def write_instance_config(instance: Path) -> None:
+    """Create ``<instance>/config.py`` with a generated SECRET_KEY (once)."""
+    instance.mkdir(parents=True, exist_ok=True)
+    target = instance / "config.py"
+    if target.exists():
+        return
+    target.write_text(
+        "# Settings of this instance; every key is documented in the project's config.py.\n"
+        f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
+        encoding="utf-8",
+    )
+    target.chmod(0o600)
+
+
+def create_user(session, handle, name, email, password, admin=False):
+    """Add an account (the caller commits)."""
+    from wiki import auth
+    from wiki.db import User
+
+    user = User(
+        handle=auth.normalise_handle(handle),
+        display_name=name,
+        email=email,
+        password_hash=auth.hash_password(password),
+        is_admin=admin,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+@cli.command()
+@instance_option
+@click.option("--demo", is_flag=True, help="Mit Demo-Inhalten und Demo-Zugängen.")
+def init(instance, demo):
+    """Lege eine neue Instanz an (Datenbank, Git-Repository, Startseiten)."""
+    from wiki.migrate import upgrade
+    from wiki.storage import Author
+
+    path = Path(instance).resolve()
+    write_instance_config(path)
+    app = make_app(str(path))
+    state = app.extensions["wiki"]
+    upgrade(state)
+    created = False
+    if not state.store.exists() or state.store.head() is None:
+        state.store.init(
+            seed_files(),
+            author=Author("u-system", f"system@{app.config['WIKI_NOREPLY_DOMAIN']}"),
+            message="Startseiten angelegt",
+        )
+        created = True
+    with app.app_context():
+        state.syncer.sync()
+        lines = [f"Instanz: {path}"]
+        if demo:
+            lines += demo_content(app)
+    click.echo("\n".join(lines))
+    if not created:
+        click.echo("Das Repository bestand schon; es wurde nicht verändert.")
+
+
+def demo_content(app) -> list[str]:
+    """The demo admin (password generated and printed once) plus plugin demo content."""
+    from wiki.db import User
+
+    state = app.extensions["wiki"]
+    with state.sessions() as session:
+        if session.scalar(select(User).where(User.handle == "admin")) is not None:
+            return ["Demo-Zugang „admin“ besteht bereits (Passwort wurde bei init ausgegeben)."]
+        password = secrets.token_urlsafe(12)
+        create_user(session, "admin", "Demo-Admin", "admin@example.org", password, admin=True)
+        session.commit()
+    return [
+        "Demo-Zugang (nur jetzt angezeigt):",
+        "  Benutzername: admin",
+        f"  Passwort:     {password}",
+    ]
+
+
+@cli.command()
+@instance_option
+def upgrade(instance):
+    """Wende ausstehende Datenbank-Migrationen an."""
+    from wiki.migrate import upgrade as run_upgrade
+
+    run_upgrade(make_app(instance).extensions["wiki"])
+    click.echo("Datenbank ist aktuell.")
+
+
+@cli.command()
+@instance_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Flask-Entwicklungsserver mit Reloader.")
+def serve(instance, host, port, workers, threads, dev):
+    """Starte den Server (gunicorn mit Threads)."""
+    app = make_app(instance)
+    with app.app_context():
+        app.extensions["wiki"].syncer.sync()
+    click.echo(f"Verbandswiki läuft auf http://{host}:{port}/")
+    if dev:
+        app.run(host=host, port=port, debug=True)
+        return
+    run_gunicorn(instance, host, port, workers, threads)
+
+
+def run_gunicorn(instance, host, port, workers, threads) -> None:
+    """Serve with gunicorn's threaded workers; each worker builds its own app."""
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return make_app(instance, WIKI_MAIL_WORKER=True)
+
+    Server().run()
+
+
+@cli.group()
+def user():
+    """Zugänge verwalten."""
+
+
+@user.command("add")
+@instance_option
+@click.argument("handle")
+@click.option("--name", help="Anzeigename (Standard: Benutzername).")
+@click.option("--email", required=True)
+@click.option("--admin", is_flag=True)
+@click.option("--password", help="Sonst wird eines erzeugt und ausgegeben.")
+def user_add(instance, handle, name, email, admin, password):
+    """Lege einen Zugang an."""
+    from wiki import auth
+    from wiki.db import User
+
+    app = make_app(instance)
+    with app.app_context():
+        problems = auth.handle_problems(auth.normalise_handle(handle))
+        if problems:
+            raise click.ClickException(problems[0])
+        generated = password is None
+        password = password or secrets.token_urlsafe(12)
+        state = app.extensions["wiki"]
+        with state.sessions() as session:
+            if session.scalar(select(User).where(User.handle == auth.normalise_handle(handle))):
+                raise click.ClickException("Dieser Benutzername ist vergeben.")
+            create_user(session, handle, name or handle, email, password, admin)
+            session.commit()
+    click.echo(f"Zugang {handle} angelegt." + (f" Passwort: {password}" if generated else ""))
+
+
+@user.command("passwd")
+@instance_option
+@click.argument("handle")
+@click.password_option()
+def user_passwd(instance, handle, password):
+    """Setze das Passwort eines Zugangs."""
+    from wiki import auth
+    from wiki.db import User
+
+    app = make_app(instance)
+    with app.app_context(), app.extensions["wiki"].sessions() as session:
+        account = session.scalar(select(User).where(User.handle == auth.normalise_handle(handle)))
+        if account is None:
+            raise click.ClickException("Unbekannter Zugang.")
+        account.password_hash = auth.hash_password(password)
+        session.commit()
+    click.echo("Passwort gesetzt.")
+
+
+@user.command("list")
+@instance_option
+def user_list(instance):
+    """Liste alle Zugänge."""
+    from wiki.db import User
+
+    app = make_app(instance)
+    with app.extensions["wiki"].sessions() as session:
+        for account in session.scalars(select(User).order_by(User.handle)):
+            flags = " (Admin)" if account.is_admin else ""
+            click.echo(f"{account.handle}\t{account.display_name}\t{account.email}{flags}")
+
+
+@user.command("admin")
+@instance_option
+@click.argument("handle")
+@click.option("--revoke", is_flag=True, help="Admin-Recht entziehen.")
+def user_admin(instance, handle, revoke):
+    """Gib einem Zugang Admin-Rechte (oder entziehe sie)."""
+    from wiki.db import User
+
+    app = make_app(instance)
+    with app.extensions["wiki"].sessions() as session:
+        account = session.scalar(select(User).where(User.handle == handle.lower()))
+        if account is None:
+            raise click.ClickException("Unbekannter Zugang.")
+        account.is_admin = not revoke
+        session.commit()
+    click.echo("Gespeichert.")
+
+
+@cli.command()
+@instance_option
+def reindex(instance):
+    """Baue alle Projektionen (Seiten, Links, Dokumente, Plugins) aus Git neu auf."""
+    app = make_app(instance)
+
+    def progress(done, total):
+        click.echo(f"\r{done}/{total} Dateien", nl=False, err=True)
+
+    with app.app_context():
+        head = app.extensions["wiki"].syncer.reindex(progress=progress)
+    click.echo(f"\nNeu aufgebaut bis {head}.")
+
+
+@cli.command()
+@instance_option
+def check(instance):
+    """Vergleiche die Projektionen mit Git; Exit-Code 1 bei Abweichungen."""
+    app = make_app(instance)
+    with app.app_context():
+        problems = app.extensions["wiki"].syncer.check()
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        sys.exit(1)
+    click.echo("Alles in Ordnung.")
+
+
+@cli.command()
+@instance_option
+def maintain(instance):
+    """Schreibe den Commit-Graphen (mit Pfadfiltern) und räume das Repository auf."""
+    app = make_app(instance)
+    click.echo("Wartung läuft …")
+    app.extensions["wiki"].store.maintain()
+    click.echo("Fertig.")
+
+
+@cli.command()
+@instance_option
+@click.argument("path")
+@click.option("--yes", is_flag=True, help="Ohne Rückfrage.")
+def purge(instance, path, yes):
+    """Entferne eine Datei oder einen Ordner aus der GESAMTEN Historie (Löschpflicht)."""
+    app = make_app(instance)
+    if not yes:
+        click.confirm(f"{path} unwiderruflich aus allen Versionen entfernen?", abort=True)
+    count = app.extensions["wiki"].store.purge(path)
+    with app.app_context():
+        app.extensions["wiki"].syncer.reindex()
+    click.echo(f"{count} Commits umgeschrieben; Projektionen neu aufgebaut.")
+
+
+@cli.group()
+def mail():
+    """Ausgehende E-Mails."""
+
+
+@mail.command("send")
+@instance_option
+def mail_send(instance):
+    """Sende fällige E-Mails jetzt."""
+    app = make_app(instance)
+    sent = app.extensions["wiki"].mailer.process()
+    click.echo(f"{sent} gesendet.")
+
+
+@mail.command("status")
+@instance_option
+def mail_status(instance):
+    """Zeige den Stand der Warteschlange."""
+    app = make_app(instance)
+    with app.extensions["wiki"].sessions() as session:
+        for status, count in app.extensions["wiki"].mailer.status_counts(session).items():
+            click.echo(f"{status}\t{count}")
+
+
+def main(argv=None):
+    """Entry point of the console script; plugins add commands through ``wiki_cli``."""
+    from wiki.plugins import make_plugin_manager
+
+    names = [n.strip() for n in os.environ.get("WIKI_PLUGINS", "").split(",") if n.strip()]
+    try:
+        make_plugin_manager(names).hook.wiki_cli(cli=cli)
+    except ImportError as exc:
+        click.echo(f"Plugin nicht ladbar: {exc}", err=True)
+    cli.main(args=argv, prog_name="verbandswiki")

@@ -1,0 +1,286 @@
+"""Page and document operations with permission checks and validation (no Flask).
+
+Views, the API and the CLI call these; each operation is one ``GitStore.commit`` whose
+``validate`` callback re-checks permissions and front matter against HEAD inside the write lock,
+followed by a sync of the projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from wiki import acl as A
+from wiki import pages as P
+from wiki.db import Link, PageRow
+from wiki.storage import Author, CommitResult
+
+
+class OperationError(Exception):
+    """Base of the errors an operation reports to the user (``str()`` is the German message)."""
+
+
+class ValidationFailed(OperationError):
+    """The content does not validate; ``problems`` lists every problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class Forbidden(OperationError):
+    """The principal may not do this."""
+
+
+class NotAvailable(OperationError):
+    """A page name is taken (or hidden); the message never says which."""
+
+
+class NotFound(OperationError):
+    """The page or document does not exist (or may not be read)."""
+
+
+@dataclass
+class ValidationContext:
+    """What a page type validator may use: who saves, HEAD, the store and a database session."""
+
+    principal: A.Principal
+    head: str | None
+    store: object
+    session: object
+
+
+class Content:
+    """Operations on pages and documents of one app."""
+
+    def __init__(self, state):
+        self.state = state
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def author(self, principal: A.Principal) -> Author:
+        """The pseudonymous git author of ``principal``."""
+        public_id = principal.public_id or "system"
+        domain = self.state.config["WIKI_NOREPLY_DOMAIN"]
+        return Author(name=f"u-{public_id}", email=f"{public_id}@{domain}")
+
+    def ref_for(self, session, path: str, page: P.Page | None) -> A.PageRef:
+        """The permission view of ``page`` at ``path`` (a prospective page if ``page`` is new)."""
+        space, default = self.state.syncer.page_scope(session, path)
+        visibility = (page.visibility if page else None) or default
+        return A.PageRef(path=path, visibility=visibility, space=space, exists=page is not None)
+
+    def ref(self, session, path: str) -> A.PageRef | None:
+        """The permission view of an existing page, from the projection."""
+        row = session.get(PageRow, path)
+        if row is None:
+            return None
+        return A.PageRef(path=path, visibility=row.effective_visibility, space=row.space)
+
+    def can(self, principal, action, ref) -> bool:
+        """Shorthand for the one decision."""
+        return self.state.acl.can(principal, action, ref)
+
+    def page(self, path: str, rev: str | None = None) -> P.Page | None:
+        """The parsed page at ``rev`` (HEAD if None), or None."""
+        filename = P.page_file(path)
+        blob = self.state.store.blob_id(filename, rev)
+        if blob is None:
+            return None
+        return P.Page.parse(path, self.state.store.read_blob(blob), blob=blob)
+
+    # -- the commit step ----------------------------------------------------------------------
+
+    def _commit(self, principal, changes, base, message, trailers=None, moves=None) -> CommitResult:
+        """Commit ``changes`` after validating every touched page against HEAD."""
+        store = self.state.store
+        moves = moves or {}
+
+        def validate(merged, head):
+            with self.state.sessions() as session:
+                self._validate(session, principal, merged, head, moves)
+
+        if not message.strip():
+            raise ValidationFailed(["Bitte eine Beschreibung der Änderung angeben."])
+        result = store.commit(
+            changes,
+            base=base,
+            author=self.author(principal),
+            message=message.strip(),
+            validate=validate,
+            trailers=trailers,
+        )
+        self.state.syncer.sync()
+        return result
+
+    def _validate(self, session, principal, merged, head, moves) -> None:
+        store = self.state.store
+        types = self.state.syncer.page_types()
+        problems: list[str] = []
+        sources = {old: new for new, old in moves.items()}
+        for filename, data in merged.items():
+            path = P.path_of_file(filename)
+            document = None if path else P.document_of_file(filename)
+            if path is None and document is None:
+                raise ValidationFailed([f"Ungültiger Dateiname: {filename}"])
+            if document:
+                owner = document[0]
+                owner_page = self._head_page(owner, head, merged if data is not None else {})
+                if owner_page is None:
+                    if data is None:
+                        continue  # the page goes away with its documents (rename, purge)
+                    raise NotFound("Die Seite gibt es nicht.")
+                if not self.can(principal, A.EDIT, self.ref_for(session, owner, owner_page)):
+                    raise Forbidden("Keine Berechtigung, Dokumente dieser Seite zu ändern.")
+                continue
+            old_data = store.read(filename, head) if head else None
+            old_page = P.Page.parse(path, old_data) if old_data is not None else None
+            old_ref = self.ref_for(session, path, old_page) if old_page else None
+            if old_ref and not self.can(principal, A.EDIT, old_ref):
+                raise Forbidden("Keine Berechtigung, diese Seite zu ändern.")
+            if data is None:
+                if (
+                    old_ref
+                    and path in sources
+                    and not self._may_move(session, principal, old_ref, sources[path], merged)
+                ):
+                    raise Forbidden("Keine Berechtigung, die Seite dorthin zu verschieben.")
+                continue
+            new_page = P.Page.parse(path, data)
+            new_ref = self.ref_for(session, path, new_page)
+            if old_ref is None and path not in moves and not self.can(principal, A.EDIT, new_ref):
+                raise Forbidden("Keine Berechtigung, hier eine Seite anzulegen.")
+            if old_ref and A.is_wider(new_ref.visibility, old_ref.visibility):
+                if not self.can(principal, A.WIDEN, old_ref):
+                    raise Forbidden("Keine Berechtigung, die Sichtbarkeit zu erweitern.")
+            problems.extend(new_page.problems)
+            validator = types.get(new_page.type)
+            if validator is None:
+                problems.append(f"Unbekannter Seitentyp „{new_page.type}“.")
+            elif not new_page.problems:
+                ctx = ValidationContext(
+                    principal=principal, head=head, store=store, session=session
+                )
+                problems.extend(validator(new_page, old_page, ctx) or [])
+        if problems:
+            raise ValidationFailed(problems)
+
+    def _may_move(self, session, principal, old_ref, new_path, merged) -> bool:
+        """A move needs edit rights on both ends and widen rights when it leaves the space."""
+        data = merged.get(P.page_file(new_path))
+        new_ref = self.ref_for(session, new_path, P.Page.parse(new_path, data) if data else None)
+        if not self.can(principal, A.EDIT, new_ref):
+            return False
+        if new_ref.space != old_ref.space or A.is_wider(new_ref.visibility, old_ref.visibility):
+            return self.can(principal, A.WIDEN, old_ref)
+        return True
+
+    def _head_page(self, path, head, merged):
+        filename = P.page_file(path)
+        if filename in merged:
+            data = merged[filename]
+        else:
+            data = self.state.store.read(filename, head) if head else None
+        return P.Page.parse(path, data) if data is not None else None
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def save(self, principal, path, text, base, message, create=False) -> CommitResult:
+        """Save page text from ``base``; ``create`` refuses an existing name."""
+        P.check_path(path)
+        limit = int(self.state.config["WIKI_MAX_PAGE_KB"]) * 1024
+        data = text.replace("\r\n", "\n").encode("utf-8")
+        if len(data) > limit:
+            raise ValidationFailed([f"Der Text ist länger als {limit // 1024} KB."])
+        if create and self.state.store.blob_id(P.page_file(path)) is not None:
+            raise NotAvailable("Dieser Seitenname ist nicht verfügbar.")
+        if create:
+            base = None
+        return self._commit(principal, {P.page_file(path): data}, base, message)
+
+    def delete(self, principal, path, base, message) -> CommitResult:
+        """Delete a page (its documents and subpages stay)."""
+        P.check_path(path)
+        if self.state.store.blob_id(P.page_file(path)) is None:
+            raise NotFound("Die Seite gibt es nicht.")
+        return self._commit(principal, {P.page_file(path): None}, base, message)
+
+    def revert(self, principal, path, rev, message) -> CommitResult:
+        """Restore the page text of revision ``rev`` as a new commit."""
+        P.check_path(path)
+        sha = self.state.store.resolve(rev)
+        data = self.state.store.read(P.page_file(path), sha)
+        if data is None:
+            raise NotFound("Diese Version der Seite gibt es nicht.")
+        head = self.state.store.head()
+        return self._commit(principal, {P.page_file(path): data}, head, message)
+
+    def rename(self, principal, old, new, message, update_links=False) -> CommitResult:
+        """Move a page with its documents and subpages; optionally rewrite links to it."""
+        P.check_path(old)
+        P.check_path(new)
+        store = self.state.store
+        head = store.head()
+        if old == new or new.startswith(old + "/"):
+            raise ValidationFailed(["Eine Seite kann nicht in sich selbst verschoben werden."])
+        if store.blob_id(P.page_file(old), head) is None:
+            raise NotFound("Die Seite gibt es nicht.")
+        moving = {P.page_file(old): store.blob_id(P.page_file(old), head)}
+        moving.update(store.files(head, prefix=old + "/"))
+        changes: dict[str, bytes | None] = {}
+        moves: dict[str, str] = {}
+        for filename in moving:
+            target = new + filename[len(old) :]
+            if store.blob_id(target, head) is not None:
+                raise NotAvailable("Dieser Seitenname ist nicht verfügbar.")
+            changes[filename] = None
+            changes[target] = store.read(filename, head)
+            page_old, page_new = P.path_of_file(filename), P.path_of_file(target)
+            if page_old and page_new:
+                moves[page_new] = page_old
+        if update_links:
+            changes.update(self._relinked(old, new, head, changes))
+        trailers = [("Wiki-Renamed-From", f"{old} => {new}")]
+        return self._commit(principal, changes, head, message, trailers=trailers, moves=moves)
+
+    def _relinked(self, old, new, head, changes) -> dict[str, bytes]:
+        """Pages linking to ``old`` (or below it) with their wikilinks rewritten."""
+        from wiki.linkedit import rewrite_links
+
+        store = self.state.store
+        result = {}
+        with self.state.sessions() as session:
+            sources = session.scalars(
+                select(Link.src).where((Link.dst == old) | Link.dst.like(f"{old}/%")).distinct()
+            ).all()
+        for src in sources:
+            moved_src = new + src[len(old) :] if src == old or src.startswith(old + "/") else src
+            filename = P.page_file(moved_src)
+            data = changes.get(filename) or store.read(P.page_file(src), head)
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            updated = rewrite_links(text, src, old, new)
+            if updated != text:
+                result[filename] = updated.encode("utf-8")
+        return result
+
+    def upload(self, principal, path, name, data: bytes, message) -> CommitResult:
+        """Add or replace document ``name`` of page ``path``."""
+        P.check_path(path)
+        P.check_filename(name)
+        if self.state.store.blob_id(P.page_file(path)) is None:
+            raise NotFound("Die Seite gibt es nicht.")
+        head = self.state.store.head()
+        return self._commit(principal, {P.document_file(path, name): data}, head, message)
+
+    def delete_document(self, principal, path, name, message) -> CommitResult:
+        """Delete document ``name`` of page ``path`` (old versions stay in the history)."""
+        P.check_path(path)
+        P.check_filename(name)
+        filename = P.document_file(path, name)
+        if self.state.store.blob_id(filename) is None:
+            raise NotFound("Das Dokument gibt es nicht.")
+        head = self.state.store.head()
+        return self._commit(principal, {filename: None}, head, message)

@@ -1,0 +1,146 @@
+"""Every plugin hook of Verbandswiki.
+
+Plugins implement these with ``@hookimpl`` and are enabled through ``WIKI_PLUGINS``. Hooks are
+called only as ``pm.hook.<name>(...)``; pluggy checks the argument names.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("verbandswiki")
+hookimpl = pluggy.HookimplMarker("verbandswiki")
+
+
+@hookspec
+def wiki_markdown_plugins():
+    """Return a list of mistune 3 plugin callables ``plugin(md)`` that add syntax.
+
+    Called once per renderer build (at app creation). Rules a plugin registers should be named
+    after the plugin (``resolutions_*``) and must escape what they render.
+    """
+
+
+@hookspec
+def wiki_widget_kinds():
+    """Return a list of fenced-block info strings (e.g. ``["poll"]``) that are widgets.
+
+    Such a block's body is YAML; it renders as a placeholder that ``wiki_render_widget`` fills
+    per request.
+    """
+
+
+@hookspec
+def wiki_page_types():
+    """Return ``{type_name: validator}`` for the page types this plugin owns.
+
+    ``validator(new, old, ctx)`` gets the new :class:`wiki.pages.Page`, the page at HEAD (or None)
+    and a :class:`wiki.content.ValidationContext` (principal, head sha, store, database session).
+    It runs inside the commit lock and returns a list of problems (German strings); any problem
+    refuses the save and nothing is committed.
+    """
+
+
+@hookspec
+def wiki_page_changed(page, old_path, commit, session):
+    """A page was created or changed at ``commit`` (``old_path`` set if it was renamed).
+
+    ``page`` is the parsed :class:`wiki.pages.Page`; ``session`` is the sync's database session
+    (committed by the sync together with the core projection). Fired by ``wiki.sync`` once per
+    changed page, in commit order, for edits in the wiki and for pushed commits alike.
+    """
+
+
+@hookspec
+def wiki_page_deleted(path, commit, session):
+    """The page ``path`` was deleted at ``commit``; drop what the plugin derived from it."""
+
+
+@hookspec
+def wiki_reindex(session):
+    """Drop every projection the plugin keeps; ``wiki_page_changed`` then refills it from HEAD."""
+
+
+@hookspec
+def wiki_sync_done(head, session):
+    """Projections have reached ``head`` (called after a sync that changed something)."""
+
+
+@hookspec(firstresult=True)
+def wiki_permission(principal, action, page):
+    """Decide ``action`` on ``page`` for ``principal``: True, False, or None for no opinion.
+
+    ``page`` is a :class:`wiki.acl.PageRef`. The first non-None answer wins; without one the core
+    rules of :mod:`wiki.acl` apply.
+    """
+
+
+@hookspec
+def wiki_read_filter(principal):
+    """Return the plugin's part of the read allow-set as a :class:`wiki.acl.ReadFilter` or None.
+
+    The parts of all plugins are united with the core's; listings and the search index translate
+    the allow-set into their own queries. It must agree with ``wiki_permission`` for ``read``.
+    """
+
+
+@hookspec
+def wiki_memberships(user_id, session):
+    """Return ``{space: role}`` for user ``user_id`` (roles ``member`` or ``board``), or None.
+
+    Preloaded into the :class:`wiki.acl.Principal` once per request; must already include the
+    implied memberships of enclosing spaces.
+    """
+
+
+@hookspec(firstresult=True)
+def wiki_page_space(path, session):
+    """Return ``(space, default_visibility)`` for the page at ``path``; None outside spaces."""
+
+
+@hookspec(firstresult=True)
+def wiki_render_widget(kind, data, page, principal):
+    """Return trusted HTML for one widget (``kind``, parsed YAML ``data``) on ``page``, or None."""
+
+
+@hookspec
+def wiki_page_sections(page, principal):
+    """Return extra HTML blocks (``markupsafe.Markup``) shown on a page view, or None."""
+
+
+@hookspec(firstresult=True)
+def wiki_edit_form(page):
+    """Return a template name for a type-specific edit form of ``page``, or None for the editor."""
+
+
+@hookspec
+def wiki_search_fields():
+    """Return ``{field_name: whoosh field}`` the plugin adds to the search schema."""
+
+
+@hookspec
+def wiki_search_document(page):
+    """Return ``{field_name: value}`` for ``page`` (fields declared in ``wiki_search_fields``)."""
+
+
+@hookspec
+def wiki_blueprints():
+    """Return a list of Flask blueprints (routes under ``/-/<name>/`` and ``/-/api/v1/<name>/``)."""
+
+
+@hookspec
+def wiki_nav_items(principal):
+    """Return a list of :class:`wiki.plugins.NavItem` for the header menu."""
+
+
+@hookspec
+def wiki_cli(cli):
+    """Add commands to the ``verbandswiki`` click group ``cli``."""
+
+
+@hookspec
+def wiki_template_folders():
+    """Return folders with the plugin's templates (searched after site overrides, before core)."""
+
+
+@hookspec
+def wiki_migration_folders():
+    """Return the plugin's Alembic version folders (each with its own branch label)."""

@@ -1,0 +1,20 @@
+"""Translate the read allow-set (:class:`wiki.acl.ReadFilter`) into SQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, true
+
+from wiki.acl import ReadFilter
+
+
+def read_clause(read_filter: ReadFilter, visibility_col, space_col):
+    """A SQL condition true exactly for the rows ``read_filter`` allows."""
+    if read_filter.everything:
+        return true()
+    parts = []
+    if read_filter.visibilities:
+        parts.append(visibility_col.in_(sorted(read_filter.visibilities)))
+    for visibility, spaces in sorted(read_filter.spaces.items()):
+        if spaces:
+            parts.append(and_(visibility_col == visibility, space_col.in_(sorted(spaces))))
+    return or_(*parts) if parts else false()

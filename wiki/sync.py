@@ -1,0 +1,335 @@
+"""Bring the projections (pages, links, documents, redirects, changes, plugins) up to HEAD.
+
+One sync runs at a time across processes (``<instance>/sync.lock``). It reads the commit the
+projections reflect from ``sync_state``, walks the commits from there to HEAD, parses each changed
+page once, fires ``wiki_page_changed`` / ``wiki_page_deleted`` and advances ``sync_state`` only
+from the commit it started at. A crash in between loses nothing: the next sync starts again from
+the recorded commit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from wiki import pages as P
+from wiki.db import Change, Document, Link, PageRow, Redirect, SyncState, utcnow
+from wiki.storage import Revision
+
+STATE_KEY = "core"
+RENAME_TRAILER = "Wiki-Renamed-From"
+
+
+@dataclass
+class Touch:
+    """The last commit that touched a path during one sync run."""
+
+    revision: Revision
+    status: str
+    old_path: str | None
+
+
+def parse_rename(value: str) -> tuple[str, str] | None:
+    """``"old => new"`` from a rename trailer, or None if malformed."""
+    old, sep, new = value.partition(" => ")
+    if not sep or not P.is_valid_path(old.strip()) or not P.is_valid_path(new.strip()):
+        return None
+    return old.strip(), new.strip()
+
+
+def is_ancestor(store, old: str, new: str) -> bool:
+    """True if commit ``old`` is still in the history of ``new`` (false after a purge)."""
+    try:
+        store.resolve(old)
+    except Exception:  # noqa: BLE001 - a purged commit no longer resolves
+        return False
+    result = store._run(["merge-base", "--is-ancestor", old, new], check=False)
+    return result.returncode == 0
+
+
+def author_id(revision: Revision) -> str:
+    """The public id from a pseudonymous author name ``u-<id>`` (else the name as is)."""
+    name = revision.author_name
+    return name[2:] if name.startswith("u-") else name
+
+
+class Syncer:
+    """Keeps the projections of one app in step with its git repository."""
+
+    def __init__(self, state):
+        self.state = state
+        self.lock_path = state.instance / "sync.lock"
+        self._synced_head: str | None = None
+        self._mutex = threading.Lock()
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def ensure_current(self) -> None:
+        """Sync if HEAD moved since this process last synced (a cheap ref-file read)."""
+        head = self.state.store.head()
+        if head is not None and head != self._synced_head:
+            self.sync()
+
+    def sync(self) -> str | None:
+        """Sync from the recorded commit to HEAD; returns the commit now reflected."""
+        with self._mutex, open(self.lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._sync_locked()
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def reindex(self, progress=None) -> str | None:
+        """Drop every projection and rebuild it from HEAD."""
+        with self._mutex, open(self.lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with self.state.sessions() as session:
+                    for table in (Change, Link, Document, Redirect, PageRow):
+                        session.execute(delete(table))
+                    session.execute(delete(SyncState).where(SyncState.name == STATE_KEY))
+                    self.state.pm.hook.wiki_reindex(session=session)
+                    session.commit()
+                self.state.render_cache.clear()
+                return self._sync_locked(progress=progress)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    # -- the work -----------------------------------------------------------------------------
+
+    def _sync_locked(self, progress=None) -> str | None:
+        store = self.state.store
+        head = store.head()
+        with self.state.sessions() as session:
+            row = session.get(SyncState, STATE_KEY)
+            start = row.commit if row and row.commit else None
+            if head is None or start == head:
+                self._synced_head = head
+                return head
+            if start is not None and not is_ancestor(store, start, head):
+                # History was rewritten (purge): rebuild from scratch.
+                for table in (Change, Link, Document, Redirect, PageRow):
+                    session.execute(delete(table))
+                self.state.pm.hook.wiki_reindex(session=session)
+                start = None
+            commits = store.commits_between(start, head)
+            touched: dict[str, Touch] = {}
+            renames: list[tuple[str, str, str]] = []
+            for revision, changes in commits:
+                for key, value in revision.trailers():
+                    pair = parse_rename(value) if key == RENAME_TRAILER else None
+                    if pair:
+                        renames.append((*pair, revision.sha))
+                for change in changes:
+                    touched[change.path] = Touch(revision, change.status, change.old_path)
+                    if change.status == "R" and change.old_path:
+                        touched[change.old_path] = Touch(revision, "D", None)
+            renamed_to = {new: old for old, new, _ in renames}
+            self._apply(session, head, touched, renamed_to, progress)
+            self._record_redirects(session, renames)
+            self._record_changes(session, commits, renamed_to)
+            if start is None:
+                session.merge(SyncState(name=STATE_KEY, commit=head, updated_at=utcnow()))
+            else:
+                result = session.execute(
+                    update(SyncState)
+                    .where(SyncState.name == STATE_KEY, SyncState.commit == start)
+                    .values(commit=head, updated_at=utcnow())
+                )
+                if result.rowcount != 1:
+                    session.rollback()
+                    return self._synced_head
+            self.state.pm.hook.wiki_sync_done(head=head, session=session)
+            session.commit()
+        self._synced_head = head
+        return head
+
+    def _apply(self, session, head, touched, renamed_to, progress) -> None:
+        store = self.state.store
+        total = len(touched)
+        for index, (filename, touch) in enumerate(sorted(touched.items())):
+            if progress and index % 500 == 0:
+                progress(index, total)
+            page_path = P.path_of_file(filename)
+            if page_path is not None:
+                blob = store.blob_id(filename, head)
+                if blob is None:
+                    self._delete_page(session, page_path, head)
+                else:
+                    old_path = renamed_to.get(page_path)
+                    self.project_page(session, page_path, blob, touch.revision, old_path, head)
+                continue
+            document = P.document_of_file(filename)
+            if document is not None:
+                blob = store.blob_id(filename, head)
+                page, name = document
+                if blob is None:
+                    session.execute(
+                        delete(Document).where(Document.page == page, Document.name == name)
+                    )
+                else:
+                    session.merge(
+                        Document(
+                            page=page,
+                            name=name,
+                            blob=blob,
+                            size=len(store.read_blob(blob)),
+                            updated_at=touch.revision.date,
+                            author=author_id(touch.revision),
+                        )
+                    )
+        if progress:
+            progress(total, total)
+
+    def page_scope(self, session, path: str) -> tuple[str | None, str]:
+        """(space, default visibility) of a page path, asking the plugins."""
+        answer = self.state.pm.hook.wiki_page_space(path=path, session=session)
+        if answer:
+            return answer
+        return None, self.state.config["WIKI_DEFAULT_VISIBILITY"]
+
+    def project_page(self, session, path, blob, revision, old_path, head) -> None:
+        """Write the projection of one page and tell the plugins."""
+        data = self.state.store.read_blob(blob)
+        page = P.Page.parse(path, data, blob=blob)
+        space, default_visibility = self.page_scope(session, path)
+        rendered = self.render(page)
+        problems = list(page.problems)
+        types = self.page_types()
+        if page.type not in types:
+            problems.append(f"Unbekannter Seitentyp „{page.type}“.")
+        session.merge(
+            PageRow(
+                path=path,
+                title=page.title[:512],
+                type=page.type,
+                space=space,
+                visibility=page.visibility,
+                effective_visibility=page.visibility or default_visibility,
+                tags=json.dumps(page.tags, ensure_ascii=False),
+                blob=blob,
+                updated_at=revision.date,
+                author=author_id(revision),
+                problems=json.dumps(problems, ensure_ascii=False) if problems else "",
+            )
+        )
+        session.execute(delete(Link).where(Link.src == path))
+        for dst in sorted(rendered.links - {path}):
+            session.add(Link(src=path, dst=dst))
+        session.execute(delete(Redirect).where(Redirect.old_path == path))
+        self.state.pm.hook.wiki_page_changed(
+            page=page, old_path=old_path, commit=head, session=session
+        )
+
+    def _delete_page(self, session, path, head) -> None:
+        session.execute(delete(PageRow).where(PageRow.path == path))
+        session.execute(delete(Link).where(Link.src == path))
+        self.state.pm.hook.wiki_page_deleted(path=path, commit=head, session=session)
+
+    def _record_redirects(self, session, renames) -> None:
+        for old, new, sha in renames:
+            # Earlier redirects to the old name now lead to the new one.
+            session.execute(
+                update(Redirect).where(Redirect.new_path == old).values(new_path=new, commit=sha)
+            )
+            for sub in session.scalars(select(PageRow.path).where(PageRow.path.like(f"{new}/%"))):
+                suffix = sub[len(new) :]
+                if session.get(PageRow, old + suffix) is None:
+                    session.merge(Redirect(old_path=old + suffix, new_path=sub, commit=sha))
+            if session.get(PageRow, old) is None:
+                session.merge(Redirect(old_path=old, new_path=new, commit=sha))
+
+    def _record_changes(self, session, commits, renamed_to) -> None:
+        for revision, changes in commits:
+            for change in changes:
+                page_path = P.path_of_file(change.path)
+                document = None if page_path else P.document_of_file(change.path)
+                target = page_path or (document[0] if document else None)
+                if target is None:
+                    continue
+                if change.status == "R" and page_path:
+                    action = "R"
+                    old = P.path_of_file(change.old_path or "")
+                elif document:
+                    action, old = "F", None
+                else:
+                    action, old = change.status[:1], None
+                row = session.get(PageRow, target)
+                title = row.title if row else target
+                if document:
+                    title = f"{title}: {document[1]}"
+                session.add(
+                    Change(
+                        commit=revision.sha,
+                        path=target,
+                        action=action,
+                        old_path=old,
+                        title=title[:512],
+                        space=row.space if row else None,
+                        visibility=row.effective_visibility if row else "board",
+                        author=author_id(revision),
+                        message=revision.message.strip()[:2000],
+                        at=revision.date,
+                    )
+                )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def page_types(self) -> dict:
+        """Every registered page type → validator."""
+        types = {}
+        for group in self.state.pm.hook.wiki_page_types():
+            types.update(group)
+        return types
+
+    def render(self, page: P.Page):
+        """The rendered body of ``page`` (cached by blob sha)."""
+        from wiki.markup import Renderer
+
+        cache = self.state.render_cache
+        key = (page.path, page.blob, Renderer.VERSION)
+        rendered = cache.get(key) if page.blob else None
+        if rendered is None:
+            rendered = self.state.renderer.render(page.body, page.path)
+            if page.blob:
+                cache.put(key, rendered)
+        return rendered
+
+    def check(self) -> list[str]:
+        """Differences between the projections and git at HEAD (empty when all agree)."""
+        store = self.state.store
+        head = store.head()
+        problems = []
+        with self.state.sessions() as session:
+            row = session.get(SyncState, STATE_KEY)
+            if (row.commit if row else None) != head:
+                problems.append(f"sync_state is {row.commit if row else None}, HEAD is {head}")
+            files = store.files(head) if head else {}
+            in_git = {P.path_of_file(f): b for f, b in files.items() if P.path_of_file(f)}
+            in_db = {r.path: r.blob for r in session.scalars(select(PageRow))}
+            for path in sorted(set(in_git) | set(in_db)):
+                if path not in in_db:
+                    problems.append(f"page {path} is in git but not in the projection")
+                elif path not in in_git:
+                    problems.append(f"page {path} is in the projection but not in git")
+                elif in_git[path] != in_db[path]:
+                    problems.append(f"page {path}: projection blob {in_db[path]} != {in_git[path]}")
+            docs_git = {d: b for f, b in files.items() if (d := P.document_of_file(f))}
+            docs_db = {(d.page, d.name): d.blob for d in session.scalars(select(Document))}
+            for key in sorted(set(docs_git) | set(docs_db)):
+                if docs_git.get(key) != docs_db.get(key):
+                    problems.append(
+                        f"document {key[0]}/{key[1]} differs between git and projection"
+                    )
+        return problems
+
+
+def last_sync(session) -> tuple[str | None, datetime | None]:
+    """The commit the core projection reflects and when it was synced."""
+    row = session.get(SyncState, STATE_KEY)
+    return (row.commit, row.updated_at) if row else (None, None)

@@ -1,0 +1,157 @@
+"""JSON API v1: pages (get, list, save with base revision) and recent changes.
+
+Writes need ``Authorization: Bearer <personal access token>``; a session cookie is never enough
+for a write here, so the API needs no CSRF token. Reads work with either.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from wiki import acl as A
+from wiki import pages as P
+from wiki.auth import current_principal
+from wiki.content import Forbidden, NotAvailable, ValidationFailed
+from wiki.db import PageRow, get_db
+from wiki.queries import read_clause
+from wiki.storage import Conflict
+from wiki.views.common import can, content, page_at, page_number, render_page, wiki
+from wiki.views.history import changes_query
+
+bp = Blueprint("api", __name__, url_prefix="/-/api/v1")
+
+
+def page_json(row: PageRow) -> dict:
+    """The listing fields of a page."""
+    return {
+        "path": row.path,
+        "title": row.title,
+        "type": row.type,
+        "visibility": row.effective_visibility,
+        "space": row.space,
+        "updated_at": row.updated_at.isoformat() + "Z",
+    }
+
+
+@bp.get("/pages")
+def list_pages():
+    """Pages the caller may read (``?prefix=``, ``?page=``)."""
+    prefix = request.args.get("prefix", "").strip("/")
+    size = int(wiki().config["WIKI_PAGE_SIZE"])
+    number = page_number(request.args.get("page"))
+    query = select(PageRow).where(
+        read_clause(
+            wiki().acl.read_filter(current_principal()),
+            PageRow.effective_visibility,
+            PageRow.space,
+        )
+    )
+    if prefix:
+        query = query.where((PageRow.path == prefix) | PageRow.path.like(f"{prefix}/%"))
+    rows = (
+        get_db()
+        .scalars(query.order_by(PageRow.path).offset((number - 1) * size).limit(size + 1))
+        .all()
+    )
+    return jsonify(
+        {"pages": [page_json(r) for r in rows[:size]], "page": number, "has_next": len(rows) > size}
+    )
+
+
+@bp.get("/pages/<path:path>")
+def get_page(path):
+    """One page: markdown, HTML, front matter and the revision to use as base for a save."""
+    page = page_at(path, request.args.get("rev"))
+    html, toc = render_page(page)
+    row = get_db().get(PageRow, path)
+    return jsonify(
+        {
+            **page_json(row),
+            "markdown": page.text(),
+            "body": page.body,
+            "html": str(html),
+            "meta": page.meta,
+            "tags": page.tags,
+            "revision": wiki().store.head(),
+        }
+    )
+
+
+@bp.route("/pages/<path:path>", methods=["PUT", "POST"])
+def save_page(path):
+    """Save a page: JSON ``{"text", "base", "message"}``; 409 with details on conflict."""
+    # current_user first: it runs the loaders, and the bearer loader marks the request.
+    if not current_user.is_authenticated or not getattr(g, "wiki_bearer", False):
+        return jsonify({"error": "unauthorized", "message": "Bearer token required"}), 401
+    if not P.is_valid_path(path):
+        return jsonify({"error": "bad_path", "message": "Ungültiger Seitenname"}), 400
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return jsonify({"error": "bad_request", "message": "JSON mit „text“ erwartet"}), 400
+    base = data.get("base") or None
+    if base is not None and (not isinstance(base, str) or not _is_sha(base)):
+        return jsonify({"error": "bad_base", "message": "Ungültige Ausgangsversion"}), 400
+    ref = content().ref(get_db(), path)
+    if ref is not None and not can(A.READ, ref):
+        abort(404)
+    message = str(data.get("message") or "Seite über die API bearbeitet")[:2000]
+    try:
+        result = content().save(
+            current_principal(), path, data["text"], base, message, create=ref is None
+        )
+    except Conflict as conflict:
+        item = conflict.items[0]
+        return jsonify(
+            {
+                "error": "conflict",
+                "message": "Die Seite wurde inzwischen geändert.",
+                "head": conflict.head,
+                "theirs": (item.theirs or b"").decode("utf-8", "replace"),
+                "merged": item.merged.decode("utf-8", "replace") if item.merged else None,
+            }
+        ), 409
+    except ValidationFailed as exc:
+        return jsonify({"error": "invalid", "problems": exc.problems}), 400
+    except NotAvailable as exc:
+        return jsonify({"error": "not_available", "message": str(exc)}), 409
+    except Forbidden as exc:
+        return jsonify({"error": "forbidden", "message": str(exc)}), 403
+    return jsonify({"path": path, "revision": result.sha, "changed": result.changed}), (
+        201 if ref is None else 200
+    )
+
+
+def _is_sha(value: str) -> bool:
+    return 7 <= len(value) <= 40 and all(c in "0123456789abcdef" for c in value)
+
+
+@bp.get("/changes")
+def changes():
+    """Recent changes the caller may read."""
+    size = int(wiki().config["WIKI_PAGE_SIZE"])
+    number = page_number(request.args.get("page"))
+    rows = (
+        get_db()
+        .execute(changes_query(current_principal()).offset((number - 1) * size).limit(size + 1))
+        .all()
+    )
+    return jsonify(
+        {
+            "changes": [
+                {
+                    "commit": change.commit,
+                    "path": change.path,
+                    "action": change.action,
+                    "old_path": change.old_path,
+                    "title": title or change.title,
+                    "message": change.message,
+                    "at": change.at.isoformat() + "Z",
+                }
+                for change, title in rows[:size]
+            ],
+            "page": number,
+            "has_next": len(rows) > size,
+        }
+    )

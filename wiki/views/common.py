@@ -1,0 +1,159 @@
+"""Helpers shared by the views: services, page loading with the permission check, rendering."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, current_app, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from wiki import acl as A
+from wiki import pages as P
+from wiki.auth import current_principal
+from wiki.content import Content
+from wiki.db import PageRow, get_db
+from wiki.markup import fill_widgets, mark_links
+from wiki.storage import BadRevision
+
+
+def wiki():
+    """The services of the current app."""
+    return current_app.extensions["wiki"]
+
+
+def content() -> Content:
+    """The page operations of the current app."""
+    state = wiki()
+    if "content" not in state.extra:
+        state.extra["content"] = Content(state)
+    return state.extra["content"]
+
+
+def can(action: str, ref) -> bool:
+    """The one decision, for the current principal."""
+    return wiki().acl.can(current_principal(), action, ref)
+
+
+def valid_path_or_404(path: str) -> str:
+    """Malformed page names answer 404 on reads."""
+    if not P.is_valid_path(path):
+        abort(404)
+    return path
+
+
+def readable_ref(path: str) -> A.PageRef:
+    """The page's permission view, or 404 if it is missing or hidden."""
+    valid_path_or_404(path)
+    ref = content().ref(get_db(), path)
+    if ref is None or not can(A.READ, ref):
+        abort(404)
+    return ref
+
+
+def require(action: str, ref) -> None:
+    """403 if the principal may read the page but not do ``action``; 404 if it may not read."""
+    if ref is not None and not can(A.READ, ref):
+        abort(404)
+    if not can(action, ref):
+        abort(403)
+
+
+def resolve_rev_or_404(rev: str) -> str:
+    """A full commit sha for ``rev``, or 404 for anything malformed or unknown."""
+    try:
+        return wiki().store.resolve(rev)
+    except (BadRevision, ValueError):
+        abort(404)
+
+
+def page_at(path: str, rev: str | None) -> P.Page:
+    """The page at ``rev``; a past revision only if both it and the current page allow reading."""
+    readable_ref(path)
+    if rev is None:
+        page = content().page(path)
+        if page is None:
+            abort(404)
+        return page
+    sha = resolve_rev_or_404(rev)
+    page = content().page(path, sha)
+    if page is None:
+        abort(404)
+    if not can(A.READ, content().ref_for(get_db(), path, page)):
+        abort(404)
+    return page
+
+
+def visible_paths(paths) -> set[str]:
+    """Those of ``paths`` that exist and that the principal may read."""
+    paths = list(paths)
+    if not paths:
+        return set()
+    rows = get_db().execute(
+        select(PageRow.path, PageRow.effective_visibility, PageRow.space).where(
+            PageRow.path.in_(paths)
+        )
+    )
+    acl, principal = wiki().acl, current_principal()
+    return {
+        path
+        for path, visibility, space in rows
+        if acl.can(principal, A.READ, A.PageRef(path, visibility, space))
+    }
+
+
+def render_page(page: P.Page) -> tuple[Markup, list]:
+    """HTML of ``page`` for the current reader, and its table of contents."""
+    rendered = wiki().syncer.render(page)
+    return Markup(finish_html(rendered, page)), rendered.toc
+
+
+def finish_html(rendered, page: P.Page) -> str:
+    """Per-request parts of cached HTML: red links for missing or hidden pages, widgets."""
+    visible = visible_paths(rendered.links)
+    html = mark_links(rendered.html, lambda p: p in visible)
+    if rendered.widgets:
+        state, principal = wiki(), current_principal()
+
+        def fill(index: int) -> str:
+            widget = rendered.widgets[index]
+            if widget.error:
+                return f'<div class="widget-error">{Markup.escape(widget.error)}</div>'
+            out = state.pm.hook.wiki_render_widget(
+                kind=widget.kind, data=widget.data, page=page, principal=principal
+            )
+            return str(out) if out is not None else ""
+
+        html = fill_widgets(html, fill)
+    return html
+
+
+def breadcrumbs(path: str) -> list[tuple[str, str | None]]:
+    """(title, url) of the ancestors the reader may see, then the page itself."""
+    crumbs: list[tuple[str, str | None]] = []
+    parents = P.parent_paths(path)
+    rows = (
+        {r.path: r for r in get_db().scalars(select(PageRow).where(PageRow.path.in_(parents)))}
+        if parents
+        else {}
+    )
+    visible = visible_paths(parents)
+    for parent in parents:
+        if parent in visible:
+            crumbs.append((rows[parent].title, url_for("pages.view", path=parent)))
+        else:
+            crumbs.append((parent.rsplit("/", 1)[-1], None))
+    return crumbs
+
+
+def tags_of(row: PageRow) -> list[str]:
+    """The tags stored in a projection row."""
+    return json.loads(row.tags) if row.tags else []
+
+
+def page_number(arg: str | None) -> int:
+    """A page number from the query string (1 if malformed)."""
+    try:
+        return max(1, min(int(arg or 1), 100000))
+    except ValueError:
+        return 1

@@ -1,0 +1,185 @@
+"""Versions, diffs, recent changes and the Atom feed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, make_response, render_template, request, url_for
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from wiki import acl as A
+from wiki import pages as P
+from wiki.auth import current_principal, find_token, principal_for
+from wiki.db import Change, PageRow, User, get_db
+from wiki.diffs import diff_rows
+from wiki.queries import read_clause
+from wiki.views.common import (
+    breadcrumbs,
+    can,
+    content,
+    page_number,
+    resolve_rev_or_404,
+    valid_path_or_404,
+    wiki,
+)
+
+bp = Blueprint("history", __name__)
+
+
+def history_ref(path: str) -> A.PageRef:
+    """The page (or, once deleted, its last version) if the reader may see it; else 404."""
+    valid_path_or_404(path)
+    ref = content().ref(get_db(), path)
+    if ref is not None:
+        if not can(A.READ, ref):
+            abort(404)
+        return ref
+    last = wiki().store.last_revision(P.page_file(path))
+    if last is None:
+        abort(404)
+    parent_page = None
+    for revision in wiki().store.history(P.page_file(path), limit=2):
+        parent_page = content().page(path, revision.sha)
+        if parent_page is not None:
+            break
+    if parent_page is None:
+        abort(404)
+    ref = content().ref_for(get_db(), path, parent_page)
+    if not can(A.READ, ref):
+        abort(404)
+    return ref
+
+
+@bp.get("/-/history/<path:path>")
+def history(path):
+    """The versions of a page, newest first, paginated; follows renames made in the wiki."""
+    ref = history_ref(path)
+    size = int(wiki().config["WIKI_PAGE_SIZE"])
+    number = page_number(request.args.get("page"))
+    store = wiki().store
+    revisions = store.history(P.page_file(path), limit=size + 1, offset=(number - 1) * size)
+    has_next = len(revisions) > size
+    entries = []
+    for revision in revisions[:size]:
+        old_path = P.path_of_file(revision.path) or path
+        page = content().page(old_path, revision.sha)
+        # A version is listed only if the reader may read it (a deletion shows as such).
+        if page is not None and not can(A.READ, content().ref_for(get_db(), path, page)):
+            continue
+        entries.append((revision, page is not None, old_path))
+    row = get_db().get(PageRow, path)
+    return render_template(
+        "history.html",
+        path=path,
+        row=row,
+        entries=entries,
+        number=number,
+        has_next=has_next,
+        crumbs=breadcrumbs(path),
+        may_edit=can(A.EDIT, ref),
+    )
+
+
+@bp.get("/-/diff/<path:path>")
+def diff(path):
+    """Changes between two revisions (``from``, ``to``; default: the last change)."""
+    history_ref(path)
+    store = wiki().store
+    to_rev = request.args.get("to")
+    from_rev = request.args.get("from")
+    filename = P.page_file(path)
+    if not to_rev:
+        latest = store.history(filename, limit=2)
+        if not latest:
+            abort(404)
+        to_rev = latest[0].sha
+        if not from_rev and len(latest) > 1:
+            from_rev = latest[1].sha
+    to_sha = resolve_rev_or_404(to_rev)
+    from_sha = resolve_rev_or_404(from_rev) if from_rev else None
+    texts = []
+    for sha in (from_sha, to_sha):
+        if sha is None:
+            texts.append("")
+            continue
+        page = content().page(path, sha)
+        if page is None:
+            texts.append("")
+            continue
+        page_at_ok = can(A.READ, content().ref_for(get_db(), path, page))
+        if not page_at_ok:
+            abort(404)
+        texts.append(page.text())
+    rows = diff_rows(texts[0], texts[1])
+    return render_template(
+        "diff.html",
+        path=path,
+        rows=rows,
+        from_sha=from_sha,
+        to_sha=to_sha,
+        crumbs=breadcrumbs(path),
+    )
+
+
+def changes_query(principal):
+    """Recent changes the principal may read (as of the change and as of now)."""
+    read_filter = wiki().acl.read_filter(principal)
+    current = aliased(PageRow)
+    return (
+        select(Change, current.title)
+        .outerjoin(current, current.path == Change.path)
+        .where(
+            read_clause(read_filter, Change.visibility, Change.space),
+            or_(
+                current.path.is_(None),
+                and_(read_clause(read_filter, current.effective_visibility, current.space)),
+            ),
+        )
+        .order_by(Change.at.desc(), Change.id.desc())
+    )
+
+
+@bp.get("/-/changes")
+def changes():
+    """Recent changes, paginated."""
+    size = int(wiki().config["WIKI_PAGE_SIZE"])
+    number = page_number(request.args.get("page"))
+    rows = (
+        get_db()
+        .execute(changes_query(current_principal()).offset((number - 1) * size).limit(size + 1))
+        .all()
+    )
+    return render_template(
+        "changes.html",
+        rows=rows[:size],
+        number=number,
+        has_next=len(rows) > size,
+    )
+
+
+@bp.get("/-/changes.atom")
+def feed():
+    """Atom feed of recent changes; ``?token=`` (a personal feed token) for non-public pages."""
+    principal = current_principal()
+    raw = request.args.get("token")
+    if raw:
+        token = find_token(get_db(), raw, "feed")
+        user = get_db().get(User, token.user_id) if token else None
+        if user is None or not user.is_active:
+            abort(404)
+        principal = principal_for(user)
+    g.wiki_principal = principal
+    rows = get_db().execute(changes_query(principal).limit(50)).all()
+    base = (wiki().config["WIKI_BASE_URL"] or request.host_url).rstrip("/")
+    body = render_template(
+        "feed.xml",
+        rows=rows,
+        base=base,
+        self_url=base + url_for("history.feed"),
+        updated=rows[0][0].at if rows else None,
+    )
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    if raw:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response

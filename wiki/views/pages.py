@@ -1,0 +1,401 @@
+"""Page views: show, edit, new, preview, raw, rename, delete, revert, backlinks, index, problems."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from wiki import acl as A
+from wiki import pages as P
+from wiki.auth import current_principal
+from wiki.content import Forbidden, NotAvailable, NotFound, ValidationFailed
+from wiki.db import Link, PageRow, Redirect, get_db
+from wiki.storage import Conflict
+from wiki.views.common import (
+    breadcrumbs,
+    can,
+    content,
+    finish_html,
+    page_at,
+    page_number,
+    readable_ref,
+    render_page,
+    require,
+    resolve_rev_or_404,
+    valid_path_or_404,
+    visible_paths,
+    wiki,
+)
+
+bp = Blueprint("pages", __name__)
+
+
+def read_filter_clause(vis_col, space_col):
+    """SQL condition for the rows the current principal may read."""
+    from wiki.queries import read_clause
+
+    return read_clause(wiki().acl.read_filter(current_principal()), vis_col, space_col)
+
+
+@bp.get("/")
+def home():
+    """The start page."""
+    return view(P.HOME)
+
+
+@bp.get("/<page:path>")
+def view(path):
+    """A page, or a past revision of it with ``?rev=``."""
+    if not P.is_valid_path(path):
+        abort(404)
+    ref = content().ref(get_db(), path)
+    if ref is None:
+        return missing(path)
+    if not can(A.READ, ref):
+        abort(404)
+    rev = request.args.get("rev")
+    page = page_at(path, rev)
+    html, toc = render_page(page)
+    state = wiki()
+    sections = [
+        s for s in state.pm.hook.wiki_page_sections(page=page, principal=current_principal()) if s
+    ]
+    row = get_db().get(PageRow, path)
+    return render_template(
+        "page.html",
+        page=page,
+        row=row,
+        html=html,
+        toc=toc,
+        rev=resolve_rev_or_404(rev) if rev else None,
+        sections=sections,
+        crumbs=breadcrumbs(path),
+        may_edit=can(A.EDIT, ref),
+    )
+
+
+def missing(path):
+    """A missing page: follow a rename redirect, offer to create it, or 404."""
+    target = get_db().get(Redirect, path)
+    if target is not None and target.new_path in visible_paths([target.new_path]):
+        return redirect(url_for("pages.view", path=target.new_path), code=301)
+    prospective = content().ref_for(get_db(), path, None)
+    may_create = current_principal().logged_in and can(A.EDIT, prospective)
+    return render_template("missing.html", path=path, may_create=may_create), 404
+
+
+@bp.route("/-/edit/<path:path>", methods=["GET", "POST"])
+@login_required
+def edit(path):
+    """The editor: GET shows the form, POST previews or saves with the base revision."""
+    valid_path_or_404(path)
+    ref = content().ref(get_db(), path)
+    if ref is not None:
+        require(A.EDIT, ref)
+        page = content().page(path)
+        text = page.text() if page else ""
+        base = wiki().store.head()
+    else:
+        require(A.EDIT, content().ref_for(get_db(), path, None))
+        title = request.args.get("title", "").strip()[:200]
+        text = f"# {title}\n\n" if title else ""
+        base = ""
+    if request.method == "GET":
+        return render_template("edit.html", path=path, text=text, base=base, exists=ref is not None)
+    text = request.form.get("text", "")
+    base = request.form.get("base", "")
+    message = request.form.get("message", "").strip() or _("Seite bearbeitet")
+    if "preview" in request.form:
+        preview = preview_html(path, text)
+        return render_template(
+            "edit.html",
+            path=path,
+            text=text,
+            base=base,
+            message=message,
+            preview=preview,
+            exists=ref is not None,
+        )
+    return save(path, text, base, message, exists=ref is not None)
+
+
+def save(path, text, base, message, exists):
+    """Save through the content layer; conflicts → 409, invalid → 400, both keep the text."""
+    try:
+        if base and not all(c in "0123456789abcdef" for c in base):
+            raise ValidationFailed([_("Ungültige Ausgangsversion.")])
+        content().save(current_principal(), path, text, base or None, message, create=not base)
+    except Conflict as conflict:
+        item = conflict.items[0]
+        return render_template(
+            "conflict.html",
+            path=path,
+            text=text,
+            theirs=(item.theirs or b"").decode("utf-8", "replace"),
+            merged=item.merged.decode("utf-8", "replace") if item.merged else None,
+            base=conflict.head,
+            message=message,
+        ), 409
+    except ValidationFailed as exc:
+        return render_template(
+            "edit.html",
+            path=path,
+            text=text,
+            base=base,
+            message=message,
+            problems=exc.problems,
+            exists=exists,
+        ), 400
+    except NotAvailable as exc:
+        return render_template(
+            "edit.html",
+            path=path,
+            text=text,
+            base=base,
+            message=message,
+            problems=[str(exc)],
+            exists=exists,
+        ), 409
+    except Forbidden as exc:
+        return render_template(
+            "edit.html",
+            path=path,
+            text=text,
+            base=base,
+            message=message,
+            problems=[str(exc)],
+            exists=exists,
+        ), 403
+    flash(_("Gespeichert."), "success")
+    return redirect(url_for("pages.view", path=path))
+
+
+def preview_html(path: str, text: str) -> Markup:
+    """Rendered preview of unsaved text (never cached)."""
+    page = P.Page.parse(path, text)
+    rendered = wiki().renderer.render(page.body, path)
+    return Markup(finish_html(rendered, page))
+
+
+@bp.post("/-/preview")
+@login_required
+def preview():
+    """The live preview fragment for the editor's script."""
+    path = request.form.get("path", "")
+    valid_path_or_404(path)
+    return str(preview_html(path, request.form.get("text", "")))
+
+
+@bp.route("/-/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """A new page from a title (and an optional parent page)."""
+    title = request.values.get("title", "").strip()
+    parent = request.values.get("parent", "").strip().strip("/")
+    problems = []
+    if request.method == "POST":
+        slug = P.slugify(title)
+        path = f"{parent}/{slug}" if parent else slug
+        if not title or not slug:
+            problems.append(_("Bitte einen Titel angeben."))
+        elif not P.is_valid_path(path):
+            problems.append(_("Aus diesem Titel entsteht kein gültiger Seitenname."))
+        elif wiki().store.blob_id(P.page_file(path)) is not None:
+            problems.append(_("Dieser Seitenname ist nicht verfügbar."))
+        elif not can(A.EDIT, content().ref_for(get_db(), path, None)):
+            problems.append(_("Keine Berechtigung, hier eine Seite anzulegen."))
+        else:
+            return redirect(url_for("pages.edit", path=path, title=title))
+    status = 400 if problems else 200
+    return render_template("new.html", title=title, parent=parent, problems=problems), status
+
+
+@bp.get("/-/raw/<path:path>")
+def raw(path):
+    """The page's markdown (``?rev=`` for a past revision)."""
+    page = page_at(path, request.args.get("rev"))
+    return Response(page.text(), mimetype="text/plain")
+
+
+@bp.get("/-/backlinks/<path:path>")
+def backlinks(path):
+    """Readable pages that link here ("Was verlinkt hierher?")."""
+    valid_path_or_404(path)
+    ref = content().ref(get_db(), path)
+    if ref is not None and not can(A.READ, ref):
+        abort(404)
+    if ref is None and get_db().scalar(select(Link.src).where(Link.dst == path).limit(1)) is None:
+        abort(404)
+    rows = (
+        get_db()
+        .scalars(
+            select(PageRow)
+            .join(Link, Link.src == PageRow.path)
+            .where(
+                Link.dst == path, read_filter_clause(PageRow.effective_visibility, PageRow.space)
+            )
+            .order_by(PageRow.title)
+        )
+        .all()
+    )
+    title = get_db().get(PageRow, path).title if ref else path
+    return render_template("backlinks.html", path=path, title=title, rows=rows)
+
+
+@bp.get("/-/pages")
+def index():
+    """The page index as a tree: the children of ``?prefix=`` with their descendant counts."""
+    prefix = request.args.get("prefix", "").strip("/")
+    if prefix and not P.is_valid_path(prefix):
+        abort(404)
+    db = get_db()
+    allowed = read_filter_clause(PageRow.effective_visibility, PageRow.space)
+    depth = prefix.count("/") + 2 if prefix else 1
+    like = f"{prefix}/%" if prefix else "%"
+    size = int(wiki().config["WIKI_PAGE_SIZE"])
+    number = page_number(request.args.get("page"))
+    rows = db.scalars(
+        select(PageRow)
+        .where(
+            allowed,
+            PageRow.path.like(like),
+            func.length(PageRow.path) - func.length(func.replace(PageRow.path, "/", ""))
+            == depth - 1,
+        )
+        .order_by(PageRow.path)
+        .offset((number - 1) * size)
+        .limit(size + 1)
+    ).all()
+    has_next = len(rows) > size
+    rows = rows[:size]
+    counts = {}
+    for row in rows:
+        counts[row.path] = db.scalar(
+            select(func.count()).where(allowed, PageRow.path.like(f"{row.path}/%"))
+        )
+    return render_template(
+        "index.html",
+        rows=rows,
+        counts=counts,
+        prefix=prefix,
+        number=number,
+        has_next=has_next,
+        crumbs=breadcrumbs(prefix) if prefix else [],
+    )
+
+
+@bp.get("/-/problems")
+def problems():
+    """Pages whose front matter does not validate (e.g. after a push)."""
+    rows = (
+        get_db()
+        .scalars(
+            select(PageRow)
+            .where(
+                PageRow.problems != "",
+                read_filter_clause(PageRow.effective_visibility, PageRow.space),
+            )
+            .order_by(PageRow.path)
+        )
+        .all()
+    )
+    items = [(row, json.loads(row.problems)) for row in rows]
+    return render_template("problems.html", items=items)
+
+
+@bp.route("/-/rename/<path:path>", methods=["GET", "POST"])
+@login_required
+def rename(path):
+    """Move a page with its documents and subpages; the old path redirects."""
+    ref = readable_ref(path)
+    require(A.EDIT, ref)
+    problems, new_path = [], request.form.get("new_path", path).strip().strip("/")
+    if request.method == "POST":
+        try:
+            content().rename(
+                current_principal(),
+                path,
+                new_path,
+                request.form.get("message", "").strip() or _("Seite verschoben"),
+                update_links="update_links" in request.form,
+            )
+        except (P.BadName, ValidationFailed, NotAvailable, NotFound) as exc:
+            problems = getattr(exc, "problems", None) or [str(exc)]
+        except Forbidden as exc:
+            problems = [str(exc)]
+        except Conflict:
+            problems = [_("Die Seite wurde gerade geändert. Bitte erneut versuchen.")]
+        else:
+            flash(_("Seite verschoben."), "success")
+            return redirect(url_for("pages.view", path=new_path))
+    row = get_db().get(PageRow, path)
+    status = 400 if problems else 200
+    return render_template(
+        "rename.html", path=path, row=row, new_path=new_path, problems=problems
+    ), status
+
+
+@bp.route("/-/delete/<path:path>", methods=["GET", "POST"])
+@login_required
+def delete(path):
+    """Delete a page (restorable from its history)."""
+    ref = readable_ref(path)
+    require(A.EDIT, ref)
+    row = get_db().get(PageRow, path)
+    if request.method == "POST":
+        base = request.form.get("base", "")
+        try:
+            content().delete(
+                current_principal(),
+                path,
+                base or None,
+                request.form.get("message", "").strip() or _("Seite gelöscht"),
+            )
+        except Conflict:
+            flash(_("Die Seite wurde inzwischen geändert; bitte die neue Fassung prüfen."), "error")
+            return redirect(url_for("pages.view", path=path))
+        except Forbidden:
+            abort(403)
+        flash(_("Seite gelöscht. Sie lässt sich aus den Versionen wiederherstellen."), "success")
+        return redirect(url_for("history.changes"))
+    return render_template("delete.html", path=path, row=row, base=wiki().store.head())
+
+
+@bp.route("/-/revert/<path:path>", methods=["GET", "POST"])
+@login_required
+def revert(path):
+    """Restore a past revision of a page as a new version."""
+    valid_path_or_404(path)
+    rev = request.values.get("rev", "")
+    sha = resolve_rev_or_404(rev)
+    ref = content().ref(get_db(), path)
+    if ref is not None:
+        page_at(path, sha)
+        require(A.EDIT, ref)
+    else:
+        # A deleted page: restorable by whoever could read and edit it at that revision.
+        old = content().page(path, sha)
+        if old is None:
+            abort(404)
+        prospective = content().ref_for(get_db(), path, old)
+        require(A.EDIT, prospective)
+    if request.method == "POST":
+        try:
+            content().revert(
+                current_principal(),
+                path,
+                sha,
+                request.form.get("message", "").strip()
+                or _("Version %(rev)s wiederhergestellt", rev=sha[:10]),
+            )
+        except (Forbidden, ValidationFailed) as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("history.history", path=path))
+        flash(_("Version wiederhergestellt."), "success")
+        return redirect(url_for("pages.view", path=path))
+    return render_template("revert.html", path=path, rev=sha)

@@ -1,0 +1,200 @@
+"""Request plumbing: sync check, security headers, errors, locale, template helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import current_app, g, jsonify, make_response, render_template, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import PathConverter
+
+from wiki.auth import current_principal
+from wiki.db import User, get_db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+ERROR_TITLES = {
+    400: "Ungültige Anfrage",
+    401: "Anmeldung erforderlich",
+    403: "Keine Berechtigung",
+    404: "Nicht gefunden",
+    405: "Methode nicht erlaubt",
+    409: "Konflikt",
+    413: "Zu groß",
+    429: "Zu viele Versuche",
+    500: "Interner Fehler",
+}
+FORMER_MEMBER = "ehemaliges Mitglied"
+
+
+class PageConverter(PathConverter):
+    """A page path in a URL: never starts with ``-``, so ``/-/…`` system routes cannot fall
+    through to the page view (a GET to a POST-only route answers 405, not 404)."""
+
+    regex = r"[^-/][^?#]*?"
+
+
+def init_app(app) -> None:
+    """Register the request hooks, error handlers, filters and context of ``app``."""
+    app.before_request(before_request)
+    app.after_request(security_headers)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
+    app.jinja_env.filters["datetime"] = format_dt
+    app.jinja_env.globals["user_name"] = user_name
+    app.context_processor(template_context)
+    if str(app.config.get("WIKI_BASE_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    if int(app.config.get("WIKI_PROXY_COUNT") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = int(app.config["WIKI_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def before_request() -> None:
+    """Catch up with pushes into the repository before answering."""
+    if request.endpoint == "static":
+        return
+    current_app.extensions["wiki"].syncer.ensure_current()
+
+
+def security_headers(response):
+    """Headers every response carries."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        current_app.config["SESSION_COOKIE_SECURE"] = True
+    if current_user and getattr(current_user, "is_authenticated", False):
+        response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
+def wants_json() -> bool:
+    """API requests get JSON errors."""
+    return request.path.startswith("/-/api/")
+
+
+def error_response(code: int, message: str):
+    """An error page (or JSON for the API) with ``code``."""
+    title = _(ERROR_TITLES.get(code, "Fehler"))
+    if wants_json():
+        return jsonify({"error": title, "message": message, "status": code}), code
+    return render_template("error.html", code=code, title=title, message=message), code
+
+
+def csrf_error(exc: CSRFError):
+    """Missing or forged CSRF tokens: 400 with a clear message."""
+    return error_response(
+        400,
+        _(
+            "Das Formular ist abgelaufen oder ungültig (Sicherheitstoken fehlt). "
+            "Bitte die Seite neu laden und erneut absenden."
+        ),
+    )
+
+
+def http_error(exc: HTTPException):
+    """Every HTTP error through one template."""
+    if exc.code is None or exc.code < 400:
+        return exc
+    messages = {
+        404: _("Diese Seite gibt es nicht – oder sie ist für dich nicht sichtbar."),
+        405: _("Diese Aktion ist so nicht möglich."),
+        413: _(
+            "Die Datei ist zu groß (höchstens %(mb)s MB).",
+            mb=current_app.config["WIKI_MAX_UPLOAD_MB"],
+        ),
+        429: _("Zu viele Versuche. Bitte später erneut versuchen."),
+    }
+    message = messages.get(exc.code) or (
+        exc.description if isinstance(exc.description, str) else ""
+    )
+    response = make_response(error_response(exc.code, message))
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def unexpected_error(exc: Exception):
+    """Log and show a generic 500 (never a traceback)."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    if current_app.config.get("TESTING") and current_app.config.get("WIKI_RAISE_ERRORS", True):
+        raise exc
+    return error_response(500, _("Ein unerwarteter Fehler ist aufgetreten."))
+
+
+def select_locale() -> str:
+    """The user's language, else the browser's, else the default."""
+    user = current_user
+    if user and getattr(user, "is_authenticated", False) and user.locale in ("de", "en"):
+        return user.locale
+    default = current_app.config["WIKI_DEFAULT_LOCALE"]
+    return request.accept_languages.best_match(["de", "en"], default=default)
+
+
+def format_dt(value: datetime | None, fmt: str = "medium") -> str:
+    """A naive-UTC datetime in the configured time zone and locale."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value, fmt)
+
+
+def user_name(public_id: str | None) -> str:
+    """Display name of a commit author's public id ("ehemaliges Mitglied" if gone)."""
+    if not public_id:
+        return _(FORMER_MEMBER)
+    names = g.setdefault("wiki_user_names", {})
+    if public_id not in names:
+        user = get_db().scalar(select(User).where(User.public_id == public_id))
+        names[public_id] = (
+            user.display_name if user is not None and user.deleted_at is None else _(FORMER_MEMBER)
+        )
+    return names[public_id]
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only relative same-site paths are followed after login."""
+    if not target:
+        return default
+    target = target.replace("\\", "/").strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return target
+
+
+def template_context() -> dict:
+    """Variables every template can use."""
+    state = current_app.extensions["wiki"]
+    principal = current_principal()
+    nav = [item for group in state.pm.hook.wiki_nav_items(principal=principal) for item in group]
+    from flask_babel import get_locale
+
+    return {
+        "nav_items": nav,
+        "html_lang": str(get_locale() or "de"),
+        "principal": principal,
+        "Markup": Markup,
+    }
