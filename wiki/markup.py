@@ -69,7 +69,9 @@ BUILTIN_PLUGINS = (
 )
 HEADING_FALLBACK = "abschnitt"
 # Element ids of the page layout (templates/base.html); headings never take them.
-LAYOUT_IDS = frozenset({"inhalt", "site-search-q", "error-search-q"})
+LAYOUT_IDS = frozenset(
+    {"inhalt", "site-search-q", "error-search-q", "editor-text", "live-preview", "toc-title"}
+)
 NEW_PAGE_TITLE = "Seite existiert noch nicht"
 _ENV_KEY = "verbandswiki"
 

@@ -408,14 +408,22 @@ class GitStore:
             fh.write(uuid.uuid4().hex + "\n")
         os.replace(tmp, self._generation_file)
 
-    def _repo(self) -> git.Repo:
-        """This thread's Repo (persistent cat-file pipes must not be shared between threads)."""
-        loc = self._local
-        pid = os.getpid()
+    def _refresh(self) -> tuple | None:
+        """Drop the caches if a purge (in any process) rewrote history since they were filled."""
         generation = self._disk_generation()
-        key = (self._closed, generation)
         if generation != self._cache_generation:
             self._clear_caches(generation)
+        return generation
+
+    def _repo(self) -> git.Repo:
+        """This thread's Repo (persistent cat-file pipes must not be shared between threads).
+
+        A Repo is reopened after a purge (its cat-file processes may still map the old packs)
+        and in a forked child (the inherited pipes belong to the parent).
+        """
+        loc = self._local
+        pid = os.getpid()
+        key = (self._closed, self._refresh())
         repo = loc.repo
         if repo is not None and loc.pid == pid and loc.key == key:
             return repo
@@ -511,6 +519,7 @@ class GitStore:
 
     def _commit_info(self, sha: str) -> tuple[bytes, tuple[str, ...]]:
         """(tree binsha, parent shas) of a full commit sha."""
+        self._refresh()
         with self._cache_lock:
             info = self._commits.get(sha)
             if info is not None:

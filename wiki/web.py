@@ -163,6 +163,8 @@ def user_name(public_id: str | None) -> str:
     """Display name of a commit author's public id ("ehemaliges Mitglied" if gone)."""
     if not public_id:
         return _(FORMER_MEMBER)
+    if public_id == "system":
+        return _("System")
     names = g.setdefault("wiki_user_names", {})
     if public_id not in names:
         user = get_db().scalar(select(User).where(User.public_id == public_id))

@@ -18,8 +18,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, or_, select
 
 from wiki import auth
+from wiki.auth import current_principal
 from wiki.db import Change, Token, User, get_db, utcnow
 from wiki.views.common import wiki
+from wiki.views.history import changes_query
 from wiki.web import safe_next
 
 bp = Blueprint("account", __name__)
@@ -281,16 +283,8 @@ def reset(token):
 @login_required
 def me():
     """Own dashboard: own recent edits and what plugins add."""
-    edits = (
-        get_db()
-        .scalars(
-            select(Change)
-            .where(Change.author == current_user.public_id)
-            .order_by(Change.at.desc())
-            .limit(20)
-        )
-        .all()
-    )
+    query = changes_query(current_principal()).where(Change.author == current_user.public_id)
+    edits = [change for change, _title in get_db().execute(query.limit(20))]
     return render_template("me.html", edits=edits)
 
 

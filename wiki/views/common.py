@@ -68,20 +68,40 @@ def resolve_rev_or_404(rev: str) -> str:
 
 
 def page_at(path: str, rev: str | None) -> P.Page:
-    """The page at ``rev``; a past revision only if both it and the current page allow reading."""
-    readable_ref(path)
+    """The page at ``rev``; a past revision only if both it and the current page allow reading.
+
+    A deleted page's past revisions are readable when that revision itself allows it; a revision
+    from before a rename is found under the name the page had then.
+    """
     if rev is None:
+        readable_ref(path)
         page = content().page(path)
         if page is None:
             abort(404)
         return page
+    valid_path_or_404(path)
+    ref = content().ref(get_db(), path)
+    if ref is not None and not can(A.READ, ref):
+        abort(404)
     sha = resolve_rev_or_404(rev)
-    page = content().page(path, sha)
+    page = content().page(path, sha) or page_before_rename(path, sha)
     if page is None:
         abort(404)
     if not can(A.READ, content().ref_for(get_db(), path, page)):
         abort(404)
     return page
+
+
+def page_before_rename(path: str, sha: str) -> P.Page | None:
+    """The page as it was at ``sha`` under the name it had then (history follows renames)."""
+    for revision in wiki().store.history(P.page_file(path), limit=500):
+        if revision.sha == sha:
+            old_path = P.path_of_file(revision.path)
+            if old_path and old_path != path:
+                old = content().page(old_path, sha)
+                return P.Page(path, old.meta, old.body, old.blob, old.problems) if old else None
+            return None
+    return None
 
 
 def visible_paths(paths) -> set[str]:

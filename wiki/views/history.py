@@ -16,6 +16,7 @@ from wiki.views.common import (
     breadcrumbs,
     can,
     content,
+    page_before_rename,
     page_number,
     resolve_rev_or_404,
     valid_path_or_404,
@@ -95,13 +96,17 @@ def diff(path):
         if not from_rev and len(latest) > 1:
             from_rev = latest[1].sha
     to_sha = resolve_rev_or_404(to_rev)
+    if not from_rev:
+        # The version before ``to`` (the page was created there if there is none).
+        previous = store.history(filename, limit=2, rev=to_sha)
+        from_rev = previous[1].sha if len(previous) > 1 and previous[0].sha == to_sha else None
     from_sha = resolve_rev_or_404(from_rev) if from_rev else None
     texts = []
     for sha in (from_sha, to_sha):
         if sha is None:
             texts.append("")
             continue
-        page = content().page(path, sha)
+        page = content().page(path, sha) or page_before_rename(path, sha)
         if page is None:
             texts.append("")
             continue

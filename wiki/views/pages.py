@@ -54,11 +54,11 @@ def view(path):
     if not P.is_valid_path(path):
         abort(404)
     ref = content().ref(get_db(), path)
-    if ref is None:
-        return missing(path)
-    if not can(A.READ, ref):
-        abort(404)
     rev = request.args.get("rev")
+    if ref is None and not rev:
+        return missing(path)
+    if ref is not None and not can(A.READ, ref):
+        abort(404)
     page = page_at(path, rev)
     html, toc = render_page(page)
     state = wiki()
@@ -75,7 +75,7 @@ def view(path):
         rev=resolve_rev_or_404(rev) if rev else None,
         sections=sections,
         crumbs=breadcrumbs(path),
-        may_edit=can(A.EDIT, ref),
+        may_edit=ref is not None and can(A.EDIT, ref),
     )
 
 
@@ -109,7 +109,7 @@ def edit(path):
         return render_template("edit.html", path=path, text=text, base=base, exists=ref is not None)
     text = request.form.get("text", "")
     base = request.form.get("base", "")
-    message = request.form.get("message", "").strip() or _("Seite bearbeitet")
+    message = request.form.get("message", "").strip()
     if "preview" in request.form:
         preview = preview_html(path, text)
         return render_template(
@@ -121,7 +121,8 @@ def edit(path):
             preview=preview,
             exists=ref is not None,
         )
-    return save(path, text, base, message, exists=ref is not None)
+    default = _("Seite bearbeitet") if ref is not None else _("Seite angelegt")
+    return save(path, text, base, message or default, exists=ref is not None)
 
 
 def save(path, text, base, message, exists):
@@ -353,7 +354,7 @@ def delete(path):
             content().delete(
                 current_principal(),
                 path,
-                base or None,
+                base or wiki().store.head(),
                 request.form.get("message", "").strip() or _("Seite gelöscht"),
             )
         except Conflict:
