@@ -75,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     from wiki import auth, db, markup, views, web
     from wiki.acl import Acl
     from wiki.mail import Mailer
-    from wiki.plugins import make_plugin_manager
+    from wiki.plugins import make_plugin_manager, register_plugin_objects
     from wiki.storage import GitStore
     from wiki.sync import Syncer
 
@@ -105,10 +105,6 @@ def create_app(config: dict | None = None) -> Flask:
     engine = db.make_engine(db_url)
     sessions = db.make_sessionmaker(engine)
     store = GitStore(repo_path, lock_path=instance / "write.lock")
-    renderer = markup.Renderer(
-        plugins=[p for group in pm.hook.wiki_markdown_plugins() for p in group],
-        widget_kinds=[k for group in pm.hook.wiki_widget_kinds() for k in group],
-    )
     mailer = Mailer(
         sessions,
         outbox=instance / "outbox",
@@ -129,13 +125,18 @@ def create_app(config: dict | None = None) -> Flask:
         engine=engine,
         sessions=sessions,
         store=store,
-        renderer=renderer,
+        renderer=None,
         render_cache=markup.RenderCache(int(app.config["WIKI_RENDER_CACHE_SIZE"])),
         mailer=mailer,
         syncer=None,
     )
     state.syncer = Syncer(state)
     app.extensions["wiki"] = state
+    register_plugin_objects(pm, state)
+    state.renderer = markup.Renderer(
+        plugins=[p for group in pm.hook.wiki_markdown_plugins() for p in group],
+        widget_kinds=[k for group in pm.hook.wiki_widget_kinds() for k in group],
+    )
 
     site_templates = instance / "templates"
     plugin_folders = [str(f) for group in pm.hook.wiki_template_folders() for f in group]

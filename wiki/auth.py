@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -70,7 +71,7 @@ def password_problems(password: str) -> list[str]:
     """Reasons a new password is not acceptable."""
     minimum = int(current_app.config["WIKI_PASSWORD_MIN_LENGTH"])
     if len(password) < minimum:
-        return [f"Das Passwort muss mindestens {minimum} Zeichen lang sein."]
+        return [_("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=minimum)]
     return []
 
 

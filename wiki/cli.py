@@ -337,11 +337,31 @@ def mail_status(instance):
             click.echo(f"{status}\t{count}")
 
 
+def configured_plugins(args) -> list[str]:
+    """``WIKI_PLUGINS`` as the app will see it (instance config, then environment)."""
+    from flask import Config
+
+    from wiki import _from_env
+
+    instance = os.environ.get("WIKI_INSTANCE", "instance")
+    for index, arg in enumerate(args):
+        if arg == "--instance" and index + 1 < len(args):
+            instance = args[index + 1]
+        elif arg.startswith("--instance="):
+            instance = arg.split("=", 1)[1]
+    config = Config(str(Path(instance).resolve()))
+    config["WIKI_PLUGINS"] = []
+    config.from_pyfile("config.py", silent=True)
+    if "WIKI_PLUGINS" in os.environ:
+        return _from_env(os.environ["WIKI_PLUGINS"], [])
+    return list(config["WIKI_PLUGINS"])
+
+
 def main(argv=None):
     """Entry point of the console script; plugins add commands through ``wiki_cli``."""
     from wiki.plugins import make_plugin_manager
 
-    names = [n.strip() for n in os.environ.get("WIKI_PLUGINS", "").split(",") if n.strip()]
+    names = configured_plugins(sys.argv[1:] if argv is None else argv)
     try:
         make_plugin_manager(names).hook.wiki_cli(cli=cli)
     except ImportError as exc:

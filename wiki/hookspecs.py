@@ -45,7 +45,10 @@ def wiki_page_changed(page, old_path, commit, session):
 
     ``page`` is the parsed :class:`wiki.pages.Page`; ``session`` is the sync's database session
     (committed by the sync together with the core projection). Fired by ``wiki.sync`` once per
-    changed page, in commit order, for edits in the wiki and for pushed commits alike.
+    changed page, in commit order, for edits in the wiki and for pushed commits alike. A plugin
+    whose change affects other pages (a space definition changes the effective visibility of
+    every page below it) adds the path prefix to ``session.info["wiki_reproject"]`` (a set); the
+    sync then re-projects those pages and fires this hook for each of them again.
     """
 
 
@@ -144,3 +147,27 @@ def wiki_template_folders():
 @hookspec
 def wiki_migration_folders():
     """Return the plugin's Alembic version folders (each with its own branch label)."""
+
+
+@hookspec
+def wiki_dashboard_sections(principal):
+    """Return HTML blocks (``markupsafe.Markup``) for the user's own dashboard ``/-/me``, or None.
+
+    Called per request with the logged-in principal (e.g. the inbox and the user's spaces).
+    """
+
+
+@hookspec
+def wiki_user_data(user_id, session):
+    """Return ``{section: data}`` (JSON-serialisable) the plugin keeps about ``user_id``.
+
+    Collected into the user's own data export (``/-/account/export``).
+    """
+
+
+@hookspec
+def wiki_user_deleted(user_id, session):
+    """Delete everything the plugin keeps about ``user_id`` (account deletion; GDPR erasure).
+
+    Called inside the deleting transaction, before the account row is anonymised.
+    """

@@ -31,3 +31,17 @@ def make_plugin_manager(plugin_names) -> pluggy.PluginManager:
             pm.register(module, name=name)
     pm.check_pending()
     return pm
+
+
+def register_plugin_objects(pm: pluggy.PluginManager, state) -> None:
+    """Plugins that keep per-app state define ``make_plugin(state)``; register what it returns.
+
+    This keeps plugin state inside the app (no module globals), like the core's own services.
+    The module itself stays registered for its stateless hooks (CLI commands, template and
+    migration folders), which the command line needs before any app exists.
+    """
+    for name in (*BUILTIN_PLUGINS, *state.config["WIKI_PLUGINS"]):
+        module = importlib.import_module(name)
+        if hasattr(module, "make_plugin") and pm.get_plugin(f"{name}:app") is None:
+            pm.register(module.make_plugin(state), name=f"{name}:app")
+    pm.check_pending()

@@ -947,6 +947,8 @@ class GitStore:
             lines += [f"author {ident}", f"committer {ident}", "", text, ""]
             sha = self._write_object(b"commit", "\n".join(lines).encode("utf-8")).hex()
             self._update_ref(sha, head)
+        with self._cache_lock:
+            self._commits[sha] = (root, (head,) if head else ())
         return CommitResult(sha, head, True, merged_paths)
 
     # ---- history ----------------------------------------------------------------------------
@@ -1202,6 +1204,15 @@ class GitStore:
             self._run(["commit-graph", "write", "--reachable", "--changed-paths"], timeout=None)
             self._run(["pack-refs", "--all"])
             self._run(["gc", "--auto", "--quiet"], config=("gc.autoDetach=false",), timeout=None)
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """True if commit ``old`` is in the history of ``new`` (false once purged away)."""
+        try:
+            old, new = self.resolve(old), self.resolve(new)
+        except BadRevision:
+            return False
+        proc = self._run(["merge-base", "--is-ancestor", old, new], check=False)
+        return proc.returncode == 0
 
     def fsck(self) -> str:
         """Output of ``git fsck --full --strict``; GitError if it reports a problem."""

@@ -22,6 +22,11 @@ from wiki.db import Change, Document, Link, PageRow, Redirect, SyncState, utcnow
 from wiki.storage import Revision
 
 STATE_KEY = "core"
+#: ``session.info`` key where plugins put path prefixes whose pages need re-projecting.
+REPROJECT_KEY = "wiki_reproject"
+#: ``session.info`` flag of the sync's own session (plugins then read their tables through it
+#: instead of a per-process cache, which may not yet reflect this sync's changes).
+SYNC_SESSION_KEY = "wiki_sync"
 RENAME_TRAILER = "Wiki-Renamed-From"
 
 
@@ -42,16 +47,6 @@ def parse_rename(value: str) -> tuple[str, str] | None:
     return old.strip(), new.strip()
 
 
-def is_ancestor(store, old: str, new: str) -> bool:
-    """True if commit ``old`` is still in the history of ``new`` (false after a purge)."""
-    try:
-        store.resolve(old)
-    except Exception:  # noqa: BLE001 - a purged commit no longer resolves
-        return False
-    result = store._run(["merge-base", "--is-ancestor", old, new], check=False)
-    return result.returncode == 0
-
-
 def author_id(revision: Revision) -> str:
     """The public id from a pseudonymous author name ``u-<id>`` (else the name as is)."""
     name = revision.author_name
@@ -66,6 +61,11 @@ class Syncer:
         self.lock_path = state.instance / "sync.lock"
         self._synced_head: str | None = None
         self._mutex = threading.Lock()
+
+    @property
+    def synced_head(self) -> str | None:
+        """The commit this process last synced to (a cache key for derived per-process data)."""
+        return self._synced_head
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -90,6 +90,7 @@ class Syncer:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 with self.state.sessions() as session:
+                    session.info[SYNC_SESSION_KEY] = True
                     for table in (Change, Link, Document, Redirect, PageRow):
                         session.execute(delete(table))
                     session.execute(delete(SyncState).where(SyncState.name == STATE_KEY))
@@ -106,12 +107,13 @@ class Syncer:
         store = self.state.store
         head = store.head()
         with self.state.sessions() as session:
+            session.info[SYNC_SESSION_KEY] = True
             row = session.get(SyncState, STATE_KEY)
             start = row.commit if row and row.commit else None
             if head is None or start == head:
                 self._synced_head = head
                 return head
-            if start is not None and not is_ancestor(store, start, head):
+            if start is not None and not store.is_ancestor(start, head):
                 # History was rewritten (purge): rebuild from scratch.
                 for table in (Change, Link, Document, Redirect, PageRow):
                     session.execute(delete(table))
@@ -131,6 +133,7 @@ class Syncer:
                         touched[change.old_path] = Touch(revision, "D", None)
             renamed_to = {new: old for old, new, _ in renames}
             self._apply(session, head, touched, renamed_to, progress)
+            self._reproject(session, head, touched)
             self._record_redirects(session, renames)
             self._record_changes(session, commits, renamed_to)
             if start is None:
@@ -185,6 +188,27 @@ class Syncer:
                     )
         if progress:
             progress(total, total)
+
+    def _reproject(self, session, head, touched) -> None:
+        """Re-project pages below prefixes a plugin marked (e.g. a changed space definition).
+
+        Their blobs did not change, but their effective space and visibility may have.
+        """
+        prefixes = session.info.pop(REPROJECT_KEY, set())
+        done = {P.path_of_file(f) for f in touched}
+        for prefix in sorted(prefixes):
+            rows = session.scalars(select(PageRow).where(PageRow.path.like(f"{prefix}/%"))).all()
+            for row in rows:
+                if row.path in done:
+                    continue
+                done.add(row.path)
+                page = P.Page.parse(row.path, self.state.store.read_blob(row.blob), blob=row.blob)
+                space, default_visibility = self.page_scope(session, row.path)
+                row.space = space
+                row.effective_visibility = page.visibility or default_visibility
+                self.state.pm.hook.wiki_page_changed(
+                    page=page, old_path=None, commit=head, session=session
+                )
 
     def page_scope(self, session, path: str) -> tuple[str | None, str]:
         """(space, default visibility) of a page path, asking the plugins."""

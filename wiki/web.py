@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, make_response, render_template, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -23,17 +23,17 @@ CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 ERROR_TITLES = {
-    400: "Ungültige Anfrage",
-    401: "Anmeldung erforderlich",
-    403: "Keine Berechtigung",
-    404: "Nicht gefunden",
-    405: "Methode nicht erlaubt",
-    409: "Konflikt",
-    413: "Zu groß",
-    429: "Zu viele Versuche",
-    500: "Interner Fehler",
+    400: lazy_gettext("Ungültige Anfrage"),
+    401: lazy_gettext("Anmeldung erforderlich"),
+    403: lazy_gettext("Keine Berechtigung"),
+    404: lazy_gettext("Nicht gefunden"),
+    405: lazy_gettext("Methode nicht erlaubt"),
+    409: lazy_gettext("Konflikt"),
+    413: lazy_gettext("Zu groß"),
+    429: lazy_gettext("Zu viele Versuche"),
+    500: lazy_gettext("Interner Fehler"),
 }
-FORMER_MEMBER = "ehemaliges Mitglied"
+FORMER_MEMBER = lazy_gettext("ehemaliges Mitglied")
 
 
 class PageConverter(PathConverter):
@@ -92,7 +92,7 @@ def wants_json() -> bool:
 
 def error_response(code: int, message: str):
     """An error page (or JSON for the API) with ``code``."""
-    title = _(ERROR_TITLES.get(code, "Fehler"))
+    title = str(ERROR_TITLES.get(code) or _("Fehler"))
     if wants_json():
         return jsonify({"error": title, "message": message, "status": code}), code
     return render_template("error.html", code=code, title=title, message=message), code
@@ -162,14 +162,16 @@ def format_dt(value: datetime | None, fmt: str = "medium") -> str:
 def user_name(public_id: str | None) -> str:
     """Display name of a commit author's public id ("ehemaliges Mitglied" if gone)."""
     if not public_id:
-        return _(FORMER_MEMBER)
+        return str(FORMER_MEMBER)
     if public_id == "system":
         return _("System")
     names = g.setdefault("wiki_user_names", {})
     if public_id not in names:
         user = get_db().scalar(select(User).where(User.public_id == public_id))
         names[public_id] = (
-            user.display_name if user is not None and user.deleted_at is None else _(FORMER_MEMBER)
+            user.display_name
+            if user is not None and user.deleted_at is None
+            else str(FORMER_MEMBER)
         )
     return names[public_id]
 

@@ -285,7 +285,11 @@ def me():
     """Own dashboard: own recent edits and what plugins add."""
     query = changes_query(current_principal()).where(Change.author == current_user.public_id)
     edits = [change for change, _title in get_db().execute(query.limit(20))]
-    return render_template("me.html", edits=edits)
+    principal = current_principal()
+    sections = [
+        s for s in wiki().pm.hook.wiki_dashboard_sections(principal=principal) if s is not None
+    ]
+    return render_template("me.html", edits=edits, sections=sections)
 
 
 def current_app_name() -> str:

@@ -7,6 +7,7 @@ for a write here, so the API needs no CSRF token. Reads work with either.
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -86,17 +87,17 @@ def save_page(path):
     if not current_user.is_authenticated or not getattr(g, "wiki_bearer", False):
         return jsonify({"error": "unauthorized", "message": "Bearer token required"}), 401
     if not P.is_valid_path(path):
-        return jsonify({"error": "bad_path", "message": "Ungültiger Seitenname"}), 400
+        return jsonify({"error": "bad_path", "message": _("Ungültiger Seitenname")}), 400
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        return jsonify({"error": "bad_request", "message": "JSON mit „text“ erwartet"}), 400
+        return jsonify({"error": "bad_request", "message": _("JSON mit „text“ erwartet")}), 400
     base = data.get("base") or None
     if base is not None and (not isinstance(base, str) or not _is_sha(base)):
-        return jsonify({"error": "bad_base", "message": "Ungültige Ausgangsversion"}), 400
+        return jsonify({"error": "bad_base", "message": _("Ungültige Ausgangsversion")}), 400
     ref = content().ref(get_db(), path)
     if ref is not None and not can(A.READ, ref):
         abort(404)
-    message = str(data.get("message") or "Seite über die API bearbeitet")[:2000]
+    message = str(data.get("message") or _("Seite über die API bearbeitet"))[:2000]
     try:
         result = content().save(
             current_principal(), path, data["text"], base, message, create=ref is None
@@ -106,7 +107,7 @@ def save_page(path):
         return jsonify(
             {
                 "error": "conflict",
-                "message": "Die Seite wurde inzwischen geändert.",
+                "message": _("Die Seite wurde inzwischen geändert."),
                 "head": conflict.head,
                 "theirs": (item.theirs or b"").decode("utf-8", "replace"),
                 "merged": item.merged.decode("utf-8", "replace") if item.merged else None,

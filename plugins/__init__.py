@@ -1,0 +1,1 @@
+"""Plugins shipped with Verbandswiki; enable them with ``WIKI_PLUGINS``."""

@@ -1,0 +1,248 @@
+"""Chapter spaces: nested spaces with member-only and board-only pages.
+
+A space is a folder whose index page has ``type: space`` (``thueringen.md`` for ``thueringen/``).
+Memberships live only in SQL. The plugin answers the permission hooks for pages inside spaces,
+projects space definitions, and offers the member directory, announcements and invitations.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from markupsafe import Markup
+from sqlalchemy import delete, select, update
+
+from plugins.spaces import rules
+from plugins.spaces.models import (
+    Announcement,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Space,
+)
+from wiki.db import utcnow
+from wiki.hookspecs import hookimpl
+from wiki.sync import REPROJECT_KEY, SYNC_SESSION_KEY
+
+HERE = Path(__file__).resolve().parent
+
+
+class SpacesPlugin:
+    """The per-app part of the plugin (it needs the app's database and sync state)."""
+
+    def __init__(self, state):
+        self.state = state
+        self._lock = threading.Lock()
+        self._cache: tuple[str | None, dict[str, rules.SpaceInfo]] | None = None
+
+    # -- the space map ------------------------------------------------------------------------
+
+    def spaces(self, session=None) -> dict[str, rules.SpaceInfo]:
+        """Every space by path: read through the sync's session, else cached per HEAD."""
+        if session is not None and session.info.get(SYNC_SESSION_KEY):
+            return self._load(session)
+        key = self.state.syncer.synced_head
+        with self._lock:
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1]
+        with self.state.sessions() as own:
+            spaces = self._load(own)
+        with self._lock:
+            self._cache = (key, spaces)
+        return spaces
+
+    @staticmethod
+    def _load(session) -> dict[str, rules.SpaceInfo]:
+        return {
+            row.path: rules.SpaceInfo(row.path, row.edit, row.default_visibility)
+            for row in session.scalars(select(Space))
+        }
+
+    def rows(self, session) -> dict[str, Space]:
+        """Every space row by path (for listings)."""
+        return {row.path: row for row in session.scalars(select(Space).order_by(Space.path))}
+
+    # -- permission hooks ---------------------------------------------------------------------
+
+    @hookimpl
+    def wiki_permission(self, principal, action, page):
+        return rules.can(principal, action, page, self.spaces())
+
+    @hookimpl
+    def wiki_read_filter(self, principal):
+        return rules.read_filter(principal)
+
+    @hookimpl
+    def wiki_memberships(self, user_id, session):
+        rows = session.execute(
+            select(Membership.space, Membership.role, Membership.term_ends).where(
+                Membership.user_id == user_id
+            )
+        )
+        return rules.effective_memberships(rows, utcnow())
+
+    @hookimpl
+    def wiki_page_space(self, path, session):
+        spaces = self.spaces(session)
+        space = rules.nearest_space(path, spaces)
+        if space is None:
+            return None
+        return space, spaces[space].default_visibility
+
+    # -- the space page type ------------------------------------------------------------------
+
+    @hookimpl
+    def wiki_page_types(self):
+        return {"space": self.validate_space}
+
+    def validate_space(self, new, old, ctx):
+        """A space definition: valid fields; created or changed by an enclosing board/admin."""
+        problems = rules.check_definition(new.meta)
+        if problems:
+            return problems
+        old_meta = old.meta if old is not None and old.type == "space" else None
+        if rules.definition_changed(new.meta, old_meta):
+            principal = ctx.principal
+            spaces = self.spaces()
+            outer = rules.enclosing_spaces(new.path, spaces)
+            allowed = principal.is_admin or any(rules.is_board(principal, s) for s in outer)
+            if not allowed:
+                problems.append(
+                    "Gliederungen anlegen oder ändern darf nur der Vorstand einer übergeordneten "
+                    "Gliederung oder ein*e Administrator*in."
+                )
+        return problems
+
+    # -- projection ---------------------------------------------------------------------------
+
+    @hookimpl
+    def wiki_page_changed(self, page, old_path, commit, session):
+        existing = session.get(Space, page.path)
+        if old_path and page.type == "space":
+            self._move_space_data(session, old_path, page.path)
+        if page.type != "space" or rules.check_definition(page.meta):
+            if existing is not None:
+                session.delete(existing)
+                session.flush()
+                self._reproject(session, page.path)
+            return
+        meta = page.meta
+        spaces = self._load(session)
+        outer = rules.enclosing_spaces(page.path, spaces)
+        values = {
+            "name": str(meta["name"]).strip(),
+            "code": str(meta["code"]),
+            "kind": meta["kind"],
+            "default_visibility": meta["default_visibility"],
+            "edit": meta.get("edit", "members"),
+            "contact": meta.get("contact") or "",
+            "parent": outer[0] if outer else None,
+        }
+        if existing is None:
+            session.add(Space(path=page.path, **values))
+            session.flush()
+            self._reproject(session, page.path)
+            return
+        reproject = existing.default_visibility != values["default_visibility"]
+        for key, value in values.items():
+            setattr(existing, key, value)
+        session.flush()
+        if reproject:
+            self._reproject(session, page.path)
+
+    @hookimpl
+    def wiki_page_deleted(self, path, commit, session):
+        existing = session.get(Space, path)
+        if existing is not None:
+            session.delete(existing)
+            session.flush()
+            self._reproject(session, path)
+
+    @hookimpl
+    def wiki_reindex(self, session):
+        session.execute(delete(Space))
+
+    @staticmethod
+    def _reproject(session, path: str) -> None:
+        session.info.setdefault(REPROJECT_KEY, set()).add(path)
+
+    @staticmethod
+    def _move_space_data(session, old: str, new: str) -> None:
+        """A renamed space keeps its members, invitations, requests and announcements."""
+        for model in (Membership, Invitation, JoinRequest, Announcement):
+            column = model.space
+            for row in session.scalars(
+                select(model).where((column == old) | column.like(f"{old}/%"))
+            ):
+                row.space = new + row.space[len(old) :]
+        session.execute(update(Space).where(Space.parent == old).values(parent=new))
+
+    # -- pages, menu, routes ------------------------------------------------------------------
+
+    @hookimpl
+    def wiki_page_sections(self, page, principal):
+        if page.type != "space" or page.path not in self.spaces():
+            return None
+        from plugins.spaces.views import overview_section
+
+        return overview_section(self, page, principal)
+
+    @hookimpl
+    def wiki_dashboard_sections(self, principal):
+        from plugins.spaces.views import dashboard_section
+
+        return dashboard_section(self, principal)
+
+    @hookimpl
+    def wiki_nav_items(self, principal):
+        from flask_babel import gettext as _
+
+        from wiki.plugins import NavItem
+
+        return [NavItem(_("Gliederungen"), "/-/spaces/")]
+
+    @hookimpl
+    def wiki_blueprints(self):
+        from plugins.spaces.views import make_blueprint
+
+        return [make_blueprint(self)]
+
+    @hookimpl
+    def wiki_user_data(self, user_id, session):
+        from plugins.spaces.data import user_data
+
+        return user_data(session, user_id)
+
+    @hookimpl
+    def wiki_user_deleted(self, user_id, session):
+        from plugins.spaces.data import delete_user_data
+
+        delete_user_data(session, user_id)
+
+
+def make_plugin(state) -> SpacesPlugin:
+    """The plugin object of one app."""
+    return SpacesPlugin(state)
+
+
+@hookimpl
+def wiki_template_folders():
+    return [HERE / "templates"]
+
+
+@hookimpl
+def wiki_migration_folders():
+    return [HERE / "migrations" / "versions"]
+
+
+@hookimpl
+def wiki_cli(cli):
+    from plugins.spaces.cli import register
+
+    register(cli)
+
+
+def section(html: str) -> Markup:
+    """Trusted HTML rendered from the plugin's templates."""
+    return Markup(html)

@@ -1,0 +1,101 @@
+"""``verbandswiki space …`` commands."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from wiki.cli import instance_option, make_app
+
+
+def register(cli) -> None:
+    """Add the ``space`` group to the ``verbandswiki`` command line."""
+    if "space" in cli.commands:
+        return
+
+    @cli.group()
+    def space():
+        """Gliederungen und Mitgliedschaften verwalten."""
+
+    @space.command("list")
+    @instance_option
+    def space_list(instance):
+        """Liste alle Gliederungen."""
+        from plugins.spaces.directory import member_count
+        from plugins.spaces.models import Space
+
+        app = make_app(instance)
+        with app.app_context(), app.extensions["wiki"].sessions() as session:
+            for row in session.scalars(select(Space).order_by(Space.path)):
+                count = member_count(session, row.path)
+                click.echo(f"{row.path}\t{row.code}\t{row.kind}\t{row.name}\t{count} Mitglieder")
+
+    @space.command("members")
+    @instance_option
+    @click.argument("space_path")
+    def space_members(instance, space_path):
+        """Liste die Mitglieder einer Gliederung (mit Untergliederungen)."""
+        from plugins.spaces.directory import entries
+
+        app = make_app(instance)
+        plugin = app.extensions["wiki"].pm.get_plugin("plugins.spaces:app")
+        with app.app_context(), app.extensions["wiki"].sessions() as session:
+            _require_space(plugin, session, space_path)
+            for entry in entries(session, plugin, space_path):
+                role = "Vorstand" if entry.role == "board" else "Mitglied"
+                click.echo(
+                    f"{entry.user.handle}\t{entry.user.display_name}\t{role}\t{entry.chapter}"
+                )
+
+    @space.command("add-member")
+    @instance_option
+    @click.argument("space_path")
+    @click.argument("user")
+    @click.option("--board", is_flag=True, help="Als Vorstandsmitglied.")
+    @click.option("--until", "term_ends", help="Ende der Amtszeit (JJJJ-MM-TT).")
+    def add_member_cmd(instance, space_path, user, board, term_ends):
+        """Nimm USER (Benutzername oder E-Mail) in eine Gliederung auf."""
+        from plugins.spaces.directory import add_member, parse_date
+        from plugins.spaces.views import user_lookup
+
+        app = make_app(instance)
+        plugin = app.extensions["wiki"].pm.get_plugin("plugins.spaces:app")
+        with app.app_context(), app.extensions["wiki"].sessions() as session:
+            _require_space(plugin, session, space_path)
+            account = user_lookup(session, user)
+            if account is None:
+                raise click.ClickException("Unbekannter Zugang.")
+            term = parse_date(term_ends or "")
+            if term is False:
+                raise click.ClickException("--until erwartet ein Datum JJJJ-MM-TT.")
+            add_member(session, account.id, space_path, "board" if board else "member", term)
+            session.commit()
+        click.echo("Gespeichert.")
+
+    @space.command("remove-member")
+    @instance_option
+    @click.argument("space_path")
+    @click.argument("user")
+    def remove_member_cmd(instance, space_path, user):
+        """Entferne USER aus einer Gliederung."""
+        from plugins.spaces.models import Membership
+        from plugins.spaces.views import user_lookup
+
+        app = make_app(instance)
+        with app.app_context(), app.extensions["wiki"].sessions() as session:
+            account = user_lookup(session, user)
+            row = account and session.scalar(
+                select(Membership).where(
+                    Membership.user_id == account.id, Membership.space == space_path
+                )
+            )
+            if not row:
+                raise click.ClickException("Keine solche Mitgliedschaft.")
+            session.delete(row)
+            session.commit()
+        click.echo("Entfernt.")
+
+
+def _require_space(plugin, session, path: str) -> None:
+    if path not in plugin.spaces(None):
+        raise click.ClickException(f"Keine Gliederung „{path}“.")
