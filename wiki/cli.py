@@ -13,6 +13,8 @@ from sqlalchemy import select
 from wiki import ROOT
 
 CONTENT = ROOT / "content"
+#: Plugins a demo instance enables.
+DEMO_PLUGINS = ("plugins.spaces",)
 
 
 def make_app(instance: str | None = None, **extra):
@@ -50,17 +52,23 @@ def seed_files() -> dict[str, bytes]:
     return files
 
 
-def write_instance_config(instance: Path) -> None:
+def write_instance_config(instance: Path, demo: bool = False) -> None:
     """Create ``<instance>/config.py`` with a generated SECRET_KEY (once)."""
     instance.mkdir(parents=True, exist_ok=True)
     target = instance / "config.py"
     if target.exists():
         return
-    target.write_text(
+    text = (
         "# Settings of this instance; every key is documented in the project's config.py.\n"
-        f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
-        encoding="utf-8",
+        f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
     )
+    if demo:
+        text += (
+            "\n# Demo: chapter spaces enabled; the member directory without two-factor login.\n"
+            f"WIKI_PLUGINS = {list(DEMO_PLUGINS)!r}\n"
+            "SPACES_DIRECTORY_REQUIRES_2FA = False\n"
+        )
+    target.write_text(text, encoding="utf-8")
     target.chmod(0o600)
 
 
@@ -90,7 +98,7 @@ def init(instance, demo):
     from wiki.storage import Author
 
     path = Path(instance).resolve()
-    write_instance_config(path)
+    write_instance_config(path, demo=demo)
     app = make_app(str(path))
     state = app.extensions["wiki"]
     upgrade(state)
@@ -123,11 +131,13 @@ def demo_content(app) -> list[str]:
         password = secrets.token_urlsafe(12)
         create_user(session, "admin", "Demo-Admin", "admin@example.org", password, admin=True)
         session.commit()
-    return [
+    lines = [
         "Demo-Zugang (nur jetzt angezeigt):",
         "  Benutzername: admin",
         f"  Passwort:     {password}",
     ]
+    state.pm.hook.wiki_demo(state=state, say=lines.append)
+    return lines
 
 
 @cli.command()

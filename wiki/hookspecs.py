@@ -171,3 +171,13 @@ def wiki_user_deleted(user_id, session):
 
     Called inside the deleting transaction, before the account row is anonymised.
     """
+
+
+@hookspec
+def wiki_demo(state, say):
+    """Add the plugin's demo content to a new instance (``verbandswiki init --demo``).
+
+    ``state`` is the app's :class:`wiki.WikiState` (commit pages through ``state.store`` and
+    call ``state.syncer.sync()``); ``say(line)`` prints a line for the operator, e.g. the
+    generated passwords of demo accounts, which are shown only this once.
+    """

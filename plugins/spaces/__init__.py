@@ -221,6 +221,13 @@ class SpacesPlugin:
         delete_user_data(session, user_id)
 
 
+@hookimpl
+def wiki_demo(state, say):
+    from plugins.spaces.demo import create
+
+    create(state, say)
+
+
 def make_plugin(state) -> SpacesPlugin:
     """The plugin object of one app."""
     return SpacesPlugin(state)

@@ -1,0 +1,105 @@
+"""Demo content of the spaces plugin: a Landesverband with two Kreisverbände and an Ortsverband,
+pages of every visibility, a document, and demo accounts of different chapters and roles."""
+
+from __future__ import annotations
+
+import secrets
+
+from plugins.spaces.directory import add_member
+from wiki.storage import Author
+
+SPACES = {
+    "thueringen": ("Landesverband Thüringen", "TH", "landesverband", "members"),
+    "thueringen/erfurt": ("Kreisverband Erfurt", "EF", "kreisverband", "members"),
+    "thueringen/jena": ("Kreisverband Jena", "J", "kreisverband", "members"),
+    "thueringen/erfurt/nord": ("Ortsverband Erfurt-Nord", "EF-N", "ortsverband", "members"),
+}
+
+PAGES = {
+    "thueringen/willkommen": (
+        "public",
+        "Willkommen beim Landesverband",
+        "Diese Seite ist öffentlich: alle können sie lesen.\n\n"
+        "Unsere Kreisverbände: [[thueringen/erfurt]] und [[thueringen/jena]].",
+    ),
+    "thueringen/intern": (
+        "internal",
+        "Hinweise für Angemeldete",
+        "Diese Seite sehen alle, die angemeldet sind – auch Mitglieder anderer Gliederungen.",
+    ),
+    "thueringen/mitgliederinfo": (
+        "members",
+        "Mitgliederinfo",
+        "Nur für Mitglieder des Landesverbands (dazu gehören alle Mitglieder der Kreis- und "
+        "Ortsverbände).\n\n- Nächste Landeskonferenz: im Frühjahr\n- Beitrag: siehe Satzung",
+    ),
+    "thueringen/vorstand": (
+        "board",
+        "Vorstandsnotizen",
+        "Nur der Landesvorstand kann diese Seite lesen.",
+    ),
+    "thueringen/erfurt/protokoll-mv": (
+        "members",
+        "Protokoll der Mitgliederversammlung",
+        "Das Protokoll als PDF: [Protokoll](_files/protokoll.pdf)\n\n"
+        "1. Begrüßung\n2. Wahl des Vorstands\n3. Verschiedenes",
+    ),
+    "thueringen/erfurt/nord/treffen": (
+        "members",
+        "Unsere Treffen",
+        "Wir treffen uns jeden zweiten Dienstag.",
+    ),
+}
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+USERS = (
+    ("vorstand-land", "Vera Vorstand (Land)", "thueringen", "board"),
+    ("vorstand-erfurt", "Erik Vorstand (Erfurt)", "thueringen/erfurt", "board"),
+    ("mitglied-erfurt", "Mia Mitglied (Erfurt)", "thueringen/erfurt/nord", "member"),
+    ("mitglied-jena", "Jan Mitglied (Jena)", "thueringen/jena", "member"),
+)
+
+
+def space_text(name: str, code: str, kind: str, visibility: str) -> str:
+    """The definition page of a demo space."""
+    return (
+        f"---\ntype: space\nname: {name}\ncode: {code}\nkind: {kind}\n"
+        f"default_visibility: {visibility}\nedit: members\nvisibility: public\n---\n"
+        f"Das ist der Bereich „{name}“.\n"
+    )
+
+
+def create(state, say) -> None:
+    """Commit the demo pages, then create the demo accounts and their memberships."""
+    from wiki.cli import create_user
+
+    files: dict[str, bytes | None] = {}
+    for path, (name, code, kind, visibility) in SPACES.items():
+        files[f"{path}.md"] = space_text(name, code, kind, visibility).encode()
+    for path, (visibility, title, body) in PAGES.items():
+        text = f"---\ntitle: {title}\nvisibility: {visibility}\n---\n{body}\n"
+        files[f"{path}.md"] = text.encode()
+    files["thueringen/erfurt/protokoll-mv/_files/protokoll.pdf"] = PDF
+    domain = state.config["WIKI_NOREPLY_DOMAIN"]
+    store = state.store
+    if store.blob_id("thueringen.md") is None:
+        store.commit(
+            files,
+            base=store.head(),
+            author=Author("u-system", f"system@{domain}"),
+            message="Demo-Gliederungen angelegt",
+        )
+        state.syncer.sync()
+    say("Demo-Zugänge der Gliederungen (Passwörter nur jetzt angezeigt):")
+    with state.sessions() as session:
+        for handle, name, space, role in USERS:
+            password = secrets.token_urlsafe(12)
+            user = create_user(session, handle, name, f"{handle}@example.org", password)
+            add_member(session, user.id, space, role)
+            label = "Vorstand" if role == "board" else "Mitglied"
+            say(f"  {handle:<16} {password}   ({label} in {space})")
+        session.commit()
