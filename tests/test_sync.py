@@ -65,8 +65,11 @@ def test_external_push_appears_in_the_ui(app, tmp_path):
     response = client.get("/gepusht")
     assert response.status_code == 200
     assert "Von außen" in response.get_data(as_text=True)
-    problems = client.get("/-/problems").get_data(as_text=True)
-    assert "kaputt" in problems
+    assert "kaputt" not in client.get("/-/problems").get_data(as_text=True)
+    from conftest import log_in
+
+    problems = log_in(app, "admin").get("/-/problems").get_data(as_text=True)
+    assert "kaputt" in problems and "fehlerhaft" in problems
 
 
 def test_sync_state_advances_only_from_its_start(app):
@@ -119,3 +122,38 @@ def test_rename_leaves_redirect_and_purge_rebuilds(app):
     state.syncer.sync()
     assert "neu-name" not in page_paths(app)
     assert state.syncer.check() == []
+
+
+def test_pushed_page_with_broken_front_matter_is_never_exposed(app):
+    """Unreadable front matter may have said `visibility: board`: treat it as the strictest."""
+    state = app.extensions["wiki"]
+    state.store.commit(
+        {"kaputt.md": b"---\nvisibility: board\ntitle: [offen\n---\ngeheim\n"},
+        base=state.store.head(),
+        author=AUTHOR,
+        message="push",
+    )
+    state.syncer.sync()
+    client = app.test_client()
+    assert client.get("/kaputt").status_code == 404
+    assert "kaputt" not in client.get("/-/problems").get_data(as_text=True)
+    with state.sessions() as session:
+        assert session.get(PageRow, "kaputt").effective_visibility == "board"
+
+
+def test_pushed_page_failing_its_type_validator_is_listed(tmp_path):
+    import sample_plugin
+    from conftest import make_test_app
+
+    app = make_test_app(tmp_path, WIKI_PLUGINS=["sample_plugin"])
+    state = app.extensions["wiki"]
+    state.store.commit(
+        {"zaehler.md": b"---\ntype: counter\nstart: -5\n---\n"},
+        base=state.store.head(),
+        author=AUTHOR,
+        message="push",
+    )
+    state.syncer.sync()
+    problems = app.test_client().get("/-/problems").get_data(as_text=True)
+    assert "zaehler" in problems and "nicht negative" in problems
+    sample_plugin.PROJECTION.clear()

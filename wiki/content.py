@@ -68,7 +68,7 @@ class Content:
     def ref_for(self, session, path: str, page: P.Page | None) -> A.PageRef:
         """The permission view of ``page`` at ``path`` (a prospective page if ``page`` is new)."""
         space, default = self.state.syncer.page_scope(session, path)
-        visibility = (page.visibility if page else None) or default
+        visibility = page.effective_visibility(default) if page else default
         return A.PageRef(path=path, visibility=visibility, space=space, exists=page is not None)
 
     def ref(self, session, path: str) -> A.PageRef | None:

@@ -218,6 +218,8 @@ class Page:
     body: str = ""
     blob: str | None = None
     problems: list[str] = field(default_factory=list)
+    #: The front matter could not be read at all (its intended visibility is unknown).
+    broken: bool = False
 
     @classmethod
     def parse(cls, path: str, data: bytes | str, blob: str | None = None) -> Page:
@@ -227,7 +229,7 @@ class Page:
             meta, body = split_front_matter(text)
             problems = check_core_meta(meta)
         except FrontMatterError as exc:
-            meta, body, problems = {}, text, [str(exc)]
+            return cls(path=path, meta={}, body=text, blob=blob, problems=[str(exc)], broken=True)
         return cls(path=path, meta=meta, body=body, blob=blob, problems=problems)
 
     @property
@@ -243,6 +245,13 @@ class Page:
     def visibility(self) -> str | None:
         value = self.meta.get("visibility")
         return value if value in VISIBILITIES else None
+
+    def effective_visibility(self, default: str) -> str:
+        """Declared visibility, else ``default``; unreadable or invalid front matter is treated
+        as the most restrictive level, so a broken push never exposes a page."""
+        if self.broken or ("visibility" in self.meta and self.visibility is None):
+            return "board"
+        return self.visibility or default
 
     @property
     def tags(self) -> list[str]:

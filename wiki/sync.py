@@ -205,10 +205,27 @@ class Syncer:
                 page = P.Page.parse(row.path, self.state.store.read_blob(row.blob), blob=row.blob)
                 space, default_visibility = self.page_scope(session, row.path)
                 row.space = space
-                row.effective_visibility = page.visibility or default_visibility
+                row.effective_visibility = page.effective_visibility(default_visibility)
                 self.state.pm.hook.wiki_page_changed(
                     page=page, old_path=None, commit=head, session=session
                 )
+
+    def type_problems(self, session, page: P.Page, head: str) -> list[str]:
+        """What the page type's validator says about a page (for pushed content)."""
+        from wiki.acl import Principal
+        from wiki.content import ValidationContext
+
+        validator = self.page_types().get(page.type)
+        if validator is None:
+            return [f"Unbekannter Seitentyp „{page.type}“."]
+        # Pushes come from administrators; who-may checks do not apply, content checks do.
+        ctx = ValidationContext(
+            principal=Principal(public_id="system", is_admin=True),
+            head=head,
+            store=self.state.store,
+            session=session,
+        )
+        return list(validator(page, None, ctx) or [])
 
     def page_scope(self, session, path: str) -> tuple[str | None, str]:
         """(space, default visibility) of a page path, asking the plugins."""
@@ -223,10 +240,7 @@ class Syncer:
         page = P.Page.parse(path, data, blob=blob)
         space, default_visibility = self.page_scope(session, path)
         rendered = self.render(page)
-        problems = list(page.problems)
-        types = self.page_types()
-        if page.type not in types:
-            problems.append(f"Unbekannter Seitentyp „{page.type}“.")
+        problems = list(page.problems) or self.type_problems(session, page, head)
         session.merge(
             PageRow(
                 path=path,
@@ -234,7 +248,7 @@ class Syncer:
                 type=page.type,
                 space=space,
                 visibility=page.visibility,
-                effective_visibility=page.visibility or default_visibility,
+                effective_visibility=page.effective_visibility(default_visibility),
                 tags=json.dumps(page.tags, ensure_ascii=False),
                 blob=blob,
                 updated_at=revision.date,
