@@ -83,3 +83,22 @@ def test_migrations_match_the_models(instance):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_reset_two_factor(instance):
+    path, _ = instance
+    from wiki import create_app
+    from wiki.db import User
+
+    app = create_app({"WIKI_INSTANCE": str(path), "WIKI_MAIL_WORKER": False})
+    with app.extensions["wiki"].sessions() as session:
+        admin = session.query(User).filter_by(handle="admin").one()
+        admin.totp_secret = "JBSWY3DPEHPK3PXP"
+        from wiki.db import utcnow
+
+        admin.totp_enabled_at = utcnow()
+        session.commit()
+    assert run("user", "reset-2fa", "admin", "--instance", str(path)).exit_code == 0
+    with app.extensions["wiki"].sessions() as session:
+        assert not session.query(User).filter_by(handle="admin").one().has_totp
+    assert run("user", "reset-2fa", "nobody", "--instance", str(path)).exit_code != 0

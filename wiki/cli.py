@@ -270,6 +270,24 @@ def user_admin(instance, handle, revoke):
     click.echo("Gespeichert.")
 
 
+@user.command("reset-2fa")
+@instance_option
+@click.argument("handle")
+def user_reset_2fa(instance, handle):
+    """Schalte die Zwei-Faktor-Anmeldung eines Zugangs ab (Telefon und Codes verloren)."""
+    from wiki import totp
+    from wiki.db import User
+
+    app = make_app(instance)
+    with app.app_context(), app.extensions["wiki"].sessions() as session:
+        account = session.scalar(select(User).where(User.handle == handle.lower()))
+        if account is None:
+            raise click.ClickException("Unbekannter Zugang.")
+        totp.disable(session, account)
+        session.commit()
+    click.echo("Zwei-Faktor-Anmeldung abgeschaltet; die Person meldet sich mit Passwort an.")
+
+
 @cli.command()
 @instance_option
 def reindex(instance):
@@ -301,10 +319,13 @@ def check(instance):
 @cli.command()
 @instance_option
 def maintain(instance):
-    """Schreibe den Commit-Graphen (mit Pfadfiltern) und räume das Repository auf."""
+    """Schreibe den Commit-Graphen (mit Pfadfiltern), räume das Repository auf und
+    optimiere den Suchindex."""
     app = make_app(instance)
     click.echo("Wartung läuft …")
     app.extensions["wiki"].store.maintain()
+    with app.app_context():
+        app.extensions["wiki"].search.optimize()
     click.echo("Fertig.")
 
 

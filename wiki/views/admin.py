@@ -26,7 +26,9 @@ def only_admins():
 def overview():
     """Accounts and mail queue status."""
     db = get_db()
-    users = db.scalars(select(User).order_by(User.handle)).all()
+    users = db.scalars(
+        select(User).where(User.deleted_at.is_(None)).order_by(User.handle)
+    ).all()
     mails = db.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(50)).all()
     return render_template(
         "admin.html", users=users, mails=mails, counts=wiki().mailer.status_counts(db)
@@ -38,7 +40,7 @@ def toggle_admin(user_id):
     """Grant or revoke the admin flag."""
     db = get_db()
     user = db.get(User, user_id)
-    if user is None:
+    if user is None or user.deleted_at is not None:
         abort(404)
     user.is_admin = request.form.get("admin") == "1"
     db.commit()
