@@ -12,7 +12,7 @@ from wiki.cli import create_user, seed_files
 from wiki.migrate import upgrade
 from wiki.storage import Author
 
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf(?:-token" content|_token" value)="([^"]+)"')
 PASSWORD = "correct horse battery"
 ROLES = {
     "admin": ("admin", "Ada Admin", True),

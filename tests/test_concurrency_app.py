@@ -10,7 +10,7 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from conftest import PASSWORD
+from conftest import CSRF_RE, PASSWORD
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def opener_logged_in(base, handle):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/-/login").read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    token = CSRF_RE.search(page).group(1)
     data = urllib.parse.urlencode({"handle": handle, "password": PASSWORD, "csrf_token": token})
     opener.open(base + "/-/login", data.encode()).read()
     return opener
@@ -73,7 +73,7 @@ def test_threads_read_and_save_concurrently(app):
             for i in range(5):
                 path = f"seite-{n}"
                 page = opener.open(f"{base}/-/edit/{path}").read().decode()
-                token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+                token = CSRF_RE.search(page).group(1)
                 base_rev = re.search(r'name="base" value="([0-9a-f]*)"', page).group(1)
                 data = urllib.parse.urlencode(
                     {

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wiki import acl as A
 from wiki import pages as P
 from wiki.db import Link, PageRow
+from wiki.markup import RenderCache
 from wiki.storage import Author, CommitResult
 
 
@@ -56,6 +57,19 @@ class Content:
 
     def __init__(self, state):
         self.state = state
+        self._pages = RenderCache(int(state.config["WIKI_RENDER_CACHE_SIZE"]))
+
+    def cached_page(self, path: str, blob: str) -> P.Page:
+        """The parsed page of ``blob`` (from the projection), parsed once per process.
+
+        Callers treat the result as read-only; it is shared between requests.
+        """
+        key = (path, blob)
+        page = self._pages.get(key)
+        if page is None:
+            page = P.Page.parse(path, self.state.store.read_blob(blob), blob=blob)
+            self._pages.put(key, page)
+        return page
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -73,10 +87,14 @@ class Content:
 
     def ref(self, session, path: str) -> A.PageRef | None:
         """The permission view of an existing page, from the projection."""
-        row = session.get(PageRow, path)
+        return self.ref_of(session.get(PageRow, path))
+
+    @staticmethod
+    def ref_of(row: PageRow | None) -> A.PageRef | None:
+        """The permission view of a projection row."""
         if row is None:
             return None
-        return A.PageRef(path=path, visibility=row.effective_visibility, space=row.space)
+        return A.PageRef(path=row.path, visibility=row.effective_visibility, space=row.space)
 
     def can(self, principal, action, ref) -> bool:
         """Shorthand for the one decision."""
@@ -119,6 +137,7 @@ class Content:
         types = self.state.syncer.page_types()
         problems: list[str] = []
         sources = {old: new for new, old in moves.items()}
+        ctx = ValidationContext(principal=principal, head=head, store=store, session=session)
         for filename, data in merged.items():
             path = P.path_of_file(filename)
             document = None if path else P.document_of_file(filename)
@@ -146,6 +165,7 @@ class Content:
                     and not self._may_move(session, principal, old_ref, sources[path], merged)
                 ):
                     raise Forbidden("Keine Berechtigung, die Seite dorthin zu verschieben.")
+                problems.extend(self._leaving_type(types, None, old_page, ctx))
                 continue
             new_page = P.Page.parse(path, data)
             new_ref = self.ref_for(session, path, new_page)
@@ -159,12 +179,20 @@ class Content:
             if validator is None:
                 problems.append(f"Unbekannter Seitentyp „{new_page.type}“.")
             elif not new_page.problems:
-                ctx = ValidationContext(
-                    principal=principal, head=head, store=store, session=session
-                )
                 problems.extend(validator(new_page, old_page, ctx) or [])
+            problems.extend(self._leaving_type(types, new_page, old_page, ctx))
         if problems:
             raise ValidationFailed(problems)
+
+    @staticmethod
+    def _leaving_type(types, new_page, old_page, ctx) -> list[str]:
+        """A page that stops being of its type (deleted, moved away or retyped) asks the old
+        type's validator too: leaving a type can matter as much as entering it (a space
+        definition that disappears takes its members-only protection with it)."""
+        if old_page is None or (new_page is not None and new_page.type == old_page.type):
+            return []
+        validator = types.get(old_page.type)
+        return list(validator(new_page, old_page, ctx) or []) if validator else []
 
     def _may_move(self, session, principal, old_ref, new_path, merged) -> bool:
         """A move needs edit rights on both ends and widen rights when it leaves the space."""

@@ -1205,6 +1205,19 @@ class GitStore:
             self._run(["pack-refs", "--all"])
             self._run(["gc", "--auto", "--quiet"], config=("gc.autoDetach=false",), timeout=None)
 
+    def update_commit_graph(self) -> bool:
+        """Add new commits to the commit-graph (split, incremental; history stays fast).
+
+        Needs no write lock: git guards the graph with its own lock file, and a concurrent run
+        simply makes this one a no-op. Returns whether git succeeded.
+        """
+        proc = self._run(
+            ["commit-graph", "write", "--reachable", "--changed-paths", "--split"],
+            check=False,
+            timeout=None,
+        )
+        return proc.returncode == 0
+
     def is_ancestor(self, old: str, new: str) -> bool:
         """True if commit ``old`` is in the history of ``new`` (false once purged away)."""
         try:

@@ -22,6 +22,8 @@ from wiki.db import Change, Document, Link, PageRow, Redirect, SyncState, utcnow
 from wiki.storage import Revision
 
 STATE_KEY = "core"
+#: Extend the commit-graph after this many new commits (history walks stay fast).
+GRAPH_EVERY = 50
 #: ``session.info`` key where plugins put path prefixes whose pages need re-projecting.
 REPROJECT_KEY = "wiki_reproject"
 #: ``session.info`` flag of the sync's own session (plugins then read their tables through it
@@ -61,6 +63,8 @@ class Syncer:
         self.lock_path = state.instance / "sync.lock"
         self._synced_head: str | None = None
         self._mutex = threading.Lock()
+        self._graph_due = GRAPH_EVERY  # write a commit-graph on this process's first sync
+        self._graph_thread: threading.Thread | None = None
 
     @property
     def synced_head(self) -> str | None:
@@ -150,7 +154,20 @@ class Syncer:
             self.state.pm.hook.wiki_sync_done(head=head, session=session)
             session.commit()
         self._synced_head = head
+        self._graph_due += len(commits)
+        if self._graph_due >= GRAPH_EVERY:
+            self._update_graph_in_background()
         return head
+
+    def _update_graph_in_background(self) -> None:
+        """Keep ``git log -- path`` fast: extend the commit-graph now and then, off the request."""
+        if self._graph_thread is not None and self._graph_thread.is_alive():
+            return
+        self._graph_due = 0
+        self._graph_thread = threading.Thread(
+            target=self.state.store.update_commit_graph, name="wiki-commit-graph", daemon=True
+        )
+        self._graph_thread.start()
 
     def _apply(self, session, head, touched, renamed_to, progress) -> None:
         store = self.state.store

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, g, jsonify, make_response, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,6 +35,7 @@ ERROR_TITLES = {
     500: lazy_gettext("Interner Fehler"),
 }
 FORMER_MEMBER = lazy_gettext("ehemaliges Mitglied")
+USER_NAME_SECONDS = 60
 
 
 class PageConverter(PathConverter):
@@ -114,6 +116,10 @@ def http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
     messages = {
+        400: _("Die Anfrage ist unvollständig oder fehlerhaft."),
+        401: _("Bitte melde dich an."),
+        403: _("Dafür fehlt dir die Berechtigung."),
+        409: _("Das geht gerade nicht, weil sich inzwischen etwas geändert hat."),
         404: _("Diese Seite gibt es nicht – oder sie ist für dich nicht sichtbar."),
         405: _("Diese Aktion ist so nicht möglich."),
         413: _(
@@ -122,9 +128,9 @@ def http_error(exc: HTTPException):
         ),
         429: _("Zu viele Versuche. Bitte später erneut versuchen."),
     }
-    message = messages.get(exc.code) or (
-        exc.description if isinstance(exc.description, str) else ""
-    )
+    # A description passed to abort() wins; werkzeug's English defaults do not.
+    custom = isinstance(exc.description, str) and exc.description != type(exc).description
+    message = exc.description if custom else messages.get(exc.code, "")
     response = make_response(error_response(exc.code, message))
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -165,15 +171,20 @@ def user_name(public_id: str | None) -> str:
         return str(FORMER_MEMBER)
     if public_id == "system":
         return _("System")
-    names = g.setdefault("wiki_user_names", {})
-    if public_id not in names:
+    # Names change rarely; a short per-process cache spares a query on every page view.
+    names = current_app.extensions["wiki"].extra.setdefault("user_names", {})
+    now = time.monotonic()
+    cached = names.get(public_id)
+    if cached is None or cached[1] < now:
         user = get_db().scalar(select(User).where(User.public_id == public_id))
-        names[public_id] = (
-            user.display_name
-            if user is not None and user.deleted_at is None
-            else str(FORMER_MEMBER)
-        )
-    return names[public_id]
+        name = user.display_name if user is not None and user.deleted_at is None else None
+        cached = names[public_id] = (name, now + USER_NAME_SECONDS)
+    return cached[0] if cached[0] is not None else str(FORMER_MEMBER)
+
+
+def forget_user_name(public_id: str) -> None:
+    """Drop a cached display name (after a change of name or a deleted account)."""
+    current_app.extensions["wiki"].extra.setdefault("user_names", {}).pop(public_id, None)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app, g, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -74,11 +74,11 @@ def page_at(path: str, rev: str | None) -> P.Page:
     from before a rename is found under the name the page had then.
     """
     if rev is None:
-        readable_ref(path)
-        page = content().page(path)
-        if page is None:
+        valid_path_or_404(path)
+        row = get_db().get(PageRow, path)
+        if row is None or not can(A.READ, content().ref_of(row)):
             abort(404)
-        return page
+        return content().cached_page(path, row.blob)
     valid_path_or_404(path)
     ref = content().ref(get_db(), path)
     if ref is not None and not can(A.READ, ref):
@@ -104,27 +104,36 @@ def page_before_rename(path: str, sha: str) -> P.Page | None:
     return None
 
 
+def page_titles(paths) -> dict[str, tuple[str, bool]]:
+    """``{path: (title, readable)}`` for the existing pages among ``paths``.
+
+    One query for all paths not looked up yet in this request (links and breadcrumbs share it).
+    """
+    memo = g.setdefault("wiki_page_titles", {})
+    unknown = [p for p in dict.fromkeys(paths) if p not in memo]
+    if unknown:
+        for path in unknown:
+            memo[path] = None
+        acl, principal = wiki().acl, current_principal()
+        rows = get_db().execute(
+            select(PageRow.path, PageRow.title, PageRow.effective_visibility, PageRow.space).where(
+                PageRow.path.in_(unknown)
+            )
+        )
+        for path, title, visibility, space in rows:
+            memo[path] = (title, acl.can(principal, A.READ, A.PageRef(path, visibility, space)))
+    return {p: memo[p] for p in paths if memo.get(p) is not None}
+
+
 def visible_paths(paths) -> set[str]:
     """Those of ``paths`` that exist and that the principal may read."""
-    paths = list(paths)
-    if not paths:
-        return set()
-    rows = get_db().execute(
-        select(PageRow.path, PageRow.effective_visibility, PageRow.space).where(
-            PageRow.path.in_(paths)
-        )
-    )
-    acl, principal = wiki().acl, current_principal()
-    return {
-        path
-        for path, visibility, space in rows
-        if acl.can(principal, A.READ, A.PageRef(path, visibility, space))
-    }
+    return {path for path, (_title, ok) in page_titles(list(paths)).items() if ok}
 
 
 def render_page(page: P.Page) -> tuple[Markup, list]:
     """HTML of ``page`` for the current reader, and its table of contents."""
     rendered = wiki().syncer.render(page)
+    page_titles([*rendered.links, *P.parent_paths(page.path)])
     return Markup(finish_html(rendered, page)), rendered.toc
 
 
@@ -152,15 +161,11 @@ def breadcrumbs(path: str) -> list[tuple[str, str | None]]:
     """(title, url) of the ancestors the reader may see, then the page itself."""
     crumbs: list[tuple[str, str | None]] = []
     parents = P.parent_paths(path)
-    rows = (
-        {r.path: r for r in get_db().scalars(select(PageRow).where(PageRow.path.in_(parents)))}
-        if parents
-        else {}
-    )
-    visible = visible_paths(parents)
+    found = page_titles(parents)
     for parent in parents:
-        if parent in visible:
-            crumbs.append((rows[parent].title, url_for("pages.view", path=parent)))
+        title, readable = found.get(parent, (None, False))
+        if readable:
+            crumbs.append((title, url_for("pages.view", path=parent)))
         else:
             crumbs.append((parent.rsplit("/", 1)[-1], None))
     return crumbs

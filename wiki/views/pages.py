@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
@@ -15,6 +26,7 @@ from wiki import pages as P
 from wiki.auth import current_principal
 from wiki.content import Forbidden, NotAvailable, NotFound, ValidationFailed
 from wiki.db import Link, PageRow, Redirect, get_db
+from wiki.markup import RenderCache
 from wiki.storage import Conflict
 from wiki.views.common import (
     breadcrumbs,
@@ -53,20 +65,27 @@ def view(path):
     """A page, or a past revision of it with ``?rev=``."""
     if not P.is_valid_path(path):
         abort(404)
-    ref = content().ref(get_db(), path)
+    state = wiki()
+    principal = current_principal()
     rev = request.args.get("rev")
+    # Anonymous readers all see the same page at a given HEAD: serve it from memory, without
+    # touching the database (HEAD fixes the page, its visibility and every link's target).
+    cache_key = None
+    if not principal.logged_in and not rev and not session.get("_flashes"):
+        cache_key = (path, state.syncer.synced_head, str(get_locale()))
+        body = anonymous_pages().get(cache_key)
+        if body is not None:
+            return body
+    row = get_db().get(PageRow, path)
+    ref = content().ref_of(row)
     if ref is None and not rev:
         return missing(path)
     if ref is not None and not can(A.READ, ref):
         abort(404)
     page = page_at(path, rev)
     html, toc = render_page(page)
-    state = wiki()
-    sections = [
-        s for s in state.pm.hook.wiki_page_sections(page=page, principal=current_principal()) if s
-    ]
-    row = get_db().get(PageRow, path)
-    return render_template(
+    sections = [s for s in state.pm.hook.wiki_page_sections(page=page, principal=principal) if s]
+    body = render_template(
         "page.html",
         page=page,
         row=row,
@@ -77,6 +96,20 @@ def view(path):
         crumbs=breadcrumbs(path),
         may_edit=ref is not None and can(A.EDIT, ref),
     )
+    if cache_key is not None and not state.syncer.render(page).widgets:
+        anonymous_pages().put(cache_key, body)
+    return body
+
+
+def anonymous_pages() -> RenderCache:
+    """Whole page views for anonymous readers, keyed by path, HEAD and language.
+
+    Widgets are live per request, so pages with widgets are never kept here.
+    """
+    extra = wiki().extra
+    if "anonymous_pages" not in extra:
+        extra["anonymous_pages"] = RenderCache(int(wiki().config["WIKI_RENDER_CACHE_SIZE"]) // 4)
+    return extra["anonymous_pages"]
 
 
 def missing(path):
@@ -362,6 +395,10 @@ def delete(path):
             return redirect(url_for("pages.view", path=path))
         except Forbidden:
             abort(403)
+        except ValidationFailed as exc:
+            return render_template(
+                "delete.html", path=path, row=row, base=wiki().store.head(), problems=exc.problems
+            ), 400
         flash(_("Seite gelöscht. Sie lässt sich aus den Versionen wiederherstellen."), "success")
         return redirect(url_for("history.changes"))
     return render_template("delete.html", path=path, row=row, base=wiki().store.head())
