@@ -31,6 +31,8 @@ def shout_plugin(md):
 
 
 def validate_counter(new, old, ctx):
+    if new is None or new.type != "counter":
+        return []  # counters may be deleted or retyped freely
     problems = []
     start = new.meta.get("start")
     if not isinstance(start, int) or start < 0:

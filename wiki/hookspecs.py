@@ -35,7 +35,9 @@ def wiki_page_types():
     ``validator(new, old, ctx)`` gets the new :class:`wiki.pages.Page`, the page at HEAD (or None)
     and a :class:`wiki.content.ValidationContext` (principal, head sha, store, database session).
     It runs inside the commit lock and returns a list of problems (German strings); any problem
-    refuses the save and nothing is committed.
+    refuses the save and nothing is committed. When a page leaves the type — it is deleted or
+    moved away (``new`` is None) or saved with another ``type`` — the old type's validator is
+    called as well, so a type can refuse being left.
     """
 
 

@@ -21,7 +21,7 @@ from plugins.spaces.models import (
     Membership,
     Space,
 )
-from wiki.db import utcnow
+from wiki.db import PageRow, utcnow
 from wiki.hookspecs import hookimpl
 from wiki.sync import REPROJECT_KEY, SYNC_SESSION_KEY
 
@@ -97,35 +97,39 @@ class SpacesPlugin:
         return {"space": self.validate_space}
 
     def validate_space(self, new, old, ctx):
-        """A space definition: valid fields; created or changed by an enclosing board/admin."""
-        problems = rules.check_definition(new.meta)
-        if problems:
-            return problems
+        """A space definition: valid fields; created, changed, moved or dissolved only by the
+        board of an enclosing space or an admin."""
+        leaving = new is None or new.type != "space"
+        if not leaving:
+            problems = rules.check_definition(new.meta)
+            if problems:
+                return problems
         old_meta = old.meta if old is not None and old.type == "space" else None
-        if rules.definition_changed(new.meta, old_meta):
+        if leaving or rules.definition_changed(new.meta, old_meta):
+            path = (new or old).path
             principal = ctx.principal
-            spaces = self.spaces()
-            outer = rules.enclosing_spaces(new.path, spaces)
-            allowed = principal.is_admin or any(rules.is_board(principal, s) for s in outer)
-            if not allowed:
-                problems.append(
-                    "Gliederungen anlegen oder ändern darf nur der Vorstand einer übergeordneten "
-                    "Gliederung oder ein*e Administrator*in."
-                )
-        return problems
+            outer = rules.enclosing_spaces(path, self.spaces(ctx.session))
+            if not (principal.is_admin or any(rules.is_board(principal, s) for s in outer)):
+                return [
+                    "Gliederungen anlegen, ändern, verschieben oder auflösen darf nur der "
+                    "Vorstand einer übergeordneten Gliederung oder ein*e Administrator*in."
+                ]
+        return []
 
     # -- projection ---------------------------------------------------------------------------
 
     @hookimpl
     def wiki_page_changed(self, page, old_path, commit, session):
         existing = session.get(Space, page.path)
-        if old_path and page.type == "space":
+        if old_path:
+            # Also for a plain page: the spaces below it move with it.
             self._move_space_data(session, old_path, page.path)
         if page.type != "space" or rules.check_definition(page.meta):
             if existing is not None:
                 session.delete(existing)
                 session.flush()
                 self._reproject(session, page.path)
+                self._rescope_definition(session, page)
             return
         meta = page.meta
         spaces = self._load(session)
@@ -143,6 +147,7 @@ class SpacesPlugin:
             session.add(Space(path=page.path, **values))
             session.flush()
             self._reproject(session, page.path)
+            self._rescope_definition(session, page)
             return
         reproject = existing.default_visibility != values["default_visibility"]
         for key, value in values.items():
@@ -150,6 +155,7 @@ class SpacesPlugin:
         session.flush()
         if reproject:
             self._reproject(session, page.path)
+            self._rescope_definition(session, page)
 
     @hookimpl
     def wiki_page_deleted(self, path, commit, session):
@@ -166,6 +172,17 @@ class SpacesPlugin:
     @staticmethod
     def _reproject(session, path: str) -> None:
         session.info.setdefault(REPROJECT_KEY, set()).add(path)
+
+    def _rescope_definition(self, session, page) -> None:
+        """The definition page belongs to the space it defines. The sync projected it before
+        this space row was added, changed or removed (and re-projects only the pages below),
+        so set its own space and effective visibility here."""
+        row = session.get(PageRow, page.path)
+        if row is None:
+            return
+        space, default_visibility = self.state.syncer.page_scope(session, page.path)
+        row.space = space
+        row.effective_visibility = page.effective_visibility(default_visibility)
 
     @staticmethod
     def _move_space_data(session, old: str, new: str) -> None:
@@ -204,9 +221,10 @@ class SpacesPlugin:
 
     @hookimpl
     def wiki_blueprints(self):
+        from plugins.spaces.invite import make_public_blueprint
         from plugins.spaces.views import make_blueprint
 
-        return [make_blueprint(self)]
+        return [make_blueprint(self), make_public_blueprint(self)]
 
     @hookimpl
     def wiki_user_data(self, user_id, session):
