@@ -1,0 +1,295 @@
+"""The index folder ``<instance>/search/``: index generations, the current pointer, the lock.
+
+Layout::
+
+    search/CURRENT            name of the index folder in use (replaced atomically)
+    search/index-<id>/        a whoosh index plus .wiki-state.json (commit, fingerprint)
+    search/building-<id>/     an index being built (renamed to index-<id> when complete)
+    search.lock               (next to the folder) held by whoever writes
+
+Only one process writes at a time: every writer holds ``fcntl.flock`` on ``search.lock`` (and a
+thread lock), so whoosh's own write lock is always free and no ``LockError`` reaches a user.
+A rebuild writes a complete index into ``building-<id>``, renames it and then replaces
+``CURRENT``; readers that still use the old folder switch on their next query. Old folders are
+removed a while after they were replaced (a reader in another process may still be using one).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.filedb.filestore import FileStorage
+
+STATE_FILE = ".wiki-state.json"
+RETIRED_FILE = ".wiki-retired"
+POINTER = "CURRENT"
+#: Seconds an index folder is kept after it was replaced.
+RETIRED_GRACE = 120
+#: Memory for whoosh's posting pool (MB): small updates, and full builds (more memory keeps the
+#: pool from spilling sorted runs to disk, which costs a third of the build time).
+WRITER_MB = 64
+BUILD_MB = 1024
+
+
+#: Segments of about the same size (same power of MERGE_FACTOR documents) are merged once there
+#: are MERGE_FACTOR of them; bigger ones are left to ``optimize`` (``verbandswiki maintain``).
+MERGE_FACTOR = 4
+MERGE_LIMIT = 5000
+
+
+def merge_tiers(writer, segments):
+    """whoosh merge policy: merge a tier of small segments when it is full.
+
+    A single-page update writes a one-document segment; whoosh's default policy (MERGE_SMALL)
+    merges ever larger groups of segments on later commits, which made one save in twenty take
+    ten times as long. Here a merge only takes segments of about the same size, so its cost is
+    proportional to what it merges and each document is merged about log4(n) times.
+    """
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        live = max(1, segment.doc_count())
+        tier = 0
+        while live >= MERGE_FACTOR ** (tier + 1):
+            tier += 1
+        tiers.setdefault(tier, []).append(segment)
+    keep = []
+    for _tier, group in sorted(tiers.items()):
+        docs = sum(s.doc_count_all() for s in group)
+        if len(group) >= MERGE_FACTOR and docs <= MERGE_LIMIT:
+            for segment in group:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                writer.add_reader(reader)
+                reader.close()
+        else:
+            keep.extend(group)
+    return keep
+
+
+class IndexBusy(RuntimeError):
+    """The write lock could not be had in time (another process is rebuilding)."""
+
+
+class _PerDocReader(W3PerDocReader):
+    """whoosh's per-document reader asks the file system whether a length column exists for
+    every posting it writes (one ``stat`` per posting of a field without lengths); the columns
+    of a written segment never change, so remember the answer."""
+
+    def has_column(self, fieldname):
+        known = self.__dict__.setdefault("_wiki_columns", {})
+        found = known.get(fieldname)
+        if found is None:
+            found = known[fieldname] = W3PerDocReader.has_column(self, fieldname)
+        return found
+
+
+class WikiCodec(W3Codec):
+    """whoosh's default codec with the cached column check above."""
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The index in use: its folder and what its state file says."""
+
+    folder: Path
+    commit: str | None
+    fingerprint: str | None
+
+
+class IndexStore:
+    """Folders, pointer, state and lock of one search index."""
+
+    def __init__(self, root: Path, lock_path: Path):
+        self.root = Path(root)
+        self.lock_path = Path(lock_path)
+        self._mutex = threading.RLock()
+        self._cached: tuple | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """The current index folder and its recorded state, or None if there is none."""
+        pointer = self.root / POINTER
+        try:
+            pointer_stat = pointer.stat()
+        except FileNotFoundError:
+            return None
+        cached = self._cached
+        if cached is not None and cached[0] == _stamp(pointer_stat):
+            folder = cached[1]
+            try:
+                state_stamp = _stamp((folder / STATE_FILE).stat())
+            except FileNotFoundError:
+                state_stamp = None
+            if state_stamp == cached[2]:
+                return cached[3]
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        if not name.startswith("index-") or "/" in name:
+            return None
+        folder = self.root / name
+        state_path = folder / STATE_FILE
+        try:
+            state_stamp = _stamp(state_path.stat())
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            state, state_stamp = {}, None
+        if not folder.is_dir():
+            return None
+        snap = Snapshot(folder, state.get("commit"), state.get("fingerprint"))
+        self._cached = (_stamp(pointer_stat), folder, state_stamp, snap)
+        return snap
+
+    @staticmethod
+    def open(folder: Path):
+        """The whoosh index in ``folder`` (raises if it is missing or unreadable)."""
+        return whoosh_index.open_dir(str(folder))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, timeout: float):
+        """Hold the write lock (``IndexBusy`` after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        if not self._mutex.acquire(timeout=max(timeout, 0.001)):
+            raise IndexBusy("search index is locked")
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.lock_path, "a+") as handle:
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError as exc:
+                        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                            raise
+                        if time.monotonic() >= deadline:
+                            raise IndexBusy("search index is locked") from None
+                        time.sleep(0.02)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+    def writer(self, ix, limitmb: int = WRITER_MB):
+        """A whoosh writer (call only while holding :meth:`locked`)."""
+        return ix.writer(codec=WikiCodec(), limitmb=limitmb, timeout=5.0, delay=0.05)
+
+    def build(self, schema, documents, commit: str | None, fingerprint: str) -> Path:
+        """Write a complete new index of ``documents`` and make it current (under the lock)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_unfinished()
+        ident = secrets.token_hex(6)
+        building = self.root / f"building-{ident}"
+        building.mkdir()
+        try:
+            storage = FileStorage(str(building))
+            ix = storage.create_index(schema)
+            writer = self.writer(ix, limitmb=BUILD_MB)
+            try:
+                for doc in documents:
+                    writer.add_document(**doc)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            self.write_state(building, commit, fingerprint)
+            folder = self.root / f"index-{ident}"
+            os.rename(building, folder)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self.swap(folder)
+        return folder
+
+    def swap(self, folder: Path) -> None:
+        """Point ``CURRENT`` at ``folder`` atomically; retire the folder it pointed at."""
+        old = self.snapshot()
+        tmp = self.root / f".{POINTER}.{secrets.token_hex(4)}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(folder.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.root / POINTER)
+        _fsync_dir(self.root)
+        self._cached = None
+        if old is not None and old.folder != folder and old.folder.exists():
+            (old.folder / RETIRED_FILE).write_text(str(time.time()), encoding="utf-8")
+        self.remove_retired()
+
+    def write_state(self, folder: Path, commit: str | None, fingerprint: str) -> None:
+        """Record the commit the index in ``folder`` reflects (after its whoosh commit)."""
+        # No fsync: after a crash an older (or unreadable) state only means the index
+        # catches up again (or is rebuilt); it never claims more than it holds.
+        data = {"commit": commit, "fingerprint": fingerprint, "written": time.time()}
+        tmp = folder / f"{STATE_FILE}.{secrets.token_hex(4)}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, folder / STATE_FILE)
+        self._cached = None
+
+    def remove_retired(self, grace: float = RETIRED_GRACE) -> None:
+        """Delete index folders replaced more than ``grace`` seconds ago (under the lock)."""
+        current = self.snapshot()
+        for folder in self.root.glob("index-*"):
+            if current is not None and folder == current.folder:
+                continue
+            marker = folder / RETIRED_FILE
+            try:
+                retired = float(marker.read_text(encoding="utf-8"))
+            except (FileNotFoundError, ValueError):
+                # Not current and never marked: left over from a crash between rename and swap.
+                retired = folder.stat().st_mtime if folder.exists() else 0
+                if current is None:
+                    continue
+            if time.time() - retired > grace:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _remove_unfinished(self) -> None:
+        # Builds happen only under the lock, so any building-* folder is a crashed one.
+        for folder in self.root.glob("building-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def size(self) -> int:
+        """Bytes used by the current index folder."""
+        snap = self.snapshot()
+        if snap is None:
+            return 0
+        return sum(f.stat().st_size for f in snap.folder.iterdir() if f.is_file())
+
+
+def _stamp(stat) -> tuple:
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
