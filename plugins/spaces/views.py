@@ -42,13 +42,20 @@ def space_ref(plugin, space: str) -> A.PageRef:
 
 
 def require_manage(plugin, space: str) -> A.PageRef:
-    """Board of the space or of an enclosing one, or admin; others get 404 or 403."""
-    ref = space_ref(plugin, space)
-    if not current_principal().logged_in:
+    """Board of the space or of an enclosing one, or admin; others get 404 or 403.
+
+    The board of an enclosing space manages it even where it may not read the space's pages.
+    """
+    if space not in plugin.spaces() or not current_principal().logged_in:
         abort(404)
-    if not can(A.MANAGE, ref):
-        abort(403)
-    return ref
+    ref = content().ref(get_db(), space)
+    if ref is None:
+        abort(404)
+    if can(A.MANAGE, ref):
+        return ref
+    if not can(A.READ, ref):
+        abort(404)
+    abort(403)
 
 
 def require_second_factor() -> Response | None:
@@ -223,6 +230,11 @@ def make_blueprint(plugin) -> Blueprint:
             return redirect(url_for("spaces.profile"))
         return render_template("spaces/profile.html", profile=row, problems=[])
 
+    from plugins.spaces import announce, documents, invite
+
+    announce.register(bp, plugin)
+    invite.register(bp, plugin)
+    documents.register(bp, plugin)
     return bp
 
 
