@@ -17,7 +17,9 @@ from wiki.acl import ANONYMOUS, Principal
 from wiki.db import LoginAttempt, Token, User, get_db, utcnow
 
 HANDLE_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_."
-TOKEN_KINDS = ("api", "feed", "reset", "verify")
+TOKEN_KINDS = ("api", "feed", "reset", "verify", "recovery")
+#: Handles of deleted accounts are ``deleted-<public id>``; nobody else may take such a name.
+DELETED_HANDLE_PREFIX = "deleted-"
 
 
 def init_app(app) -> None:
@@ -84,6 +86,8 @@ def handle_problems(handle: str) -> list[str]:
     """Reasons a user name is not acceptable."""
     if not 2 <= len(handle) <= 64 or any(c not in HANDLE_CHARS for c in handle):
         return ["Der Benutzername darf nur a–z, 0–9, „-“, „_“ und „.“ enthalten (2–64 Zeichen)."]
+    if handle.startswith(DELETED_HANDLE_PREFIX):
+        return [f"Benutzernamen, die mit „{DELETED_HANDLE_PREFIX}“ beginnen, sind reserviert."]
     return []
 
 
@@ -144,6 +148,12 @@ def consume_token(session, raw: str, kind: str) -> Token | None:
 def login_keys(handle: str) -> list[str]:
     """Rate limiting counts failures per account and per client address."""
     return [f"user:{normalise_handle(handle)}", f"addr:{request.remote_addr or '-'}"]
+
+
+def account_keys(user: User) -> list[str]:
+    """Every rate-limit key that names ``user`` (logins by handle or e-mail, reset requests)."""
+    email = (user.email or "").strip().lower()
+    return [f"user:{user.handle}", f"user:{email}", f"reset:{email}"]
 
 
 def too_many_failures(session, keys: list[str]) -> bool:

@@ -53,6 +53,17 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Two-factor login: the TOTP secret (set when setup starts), the time the setup was confirmed
+    # with a code (only then is the second factor required) and the last 30-second step a code
+    # was accepted for (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def has_totp(self) -> bool:
+        """True if logging in needs a second factor."""
+        return bool(self.totp_secret) and self.totp_enabled_at is not None
 
     # flask-login protocol
     @property
@@ -74,7 +85,8 @@ class User(Base):
 
 
 class Token(Base):
-    """Secrets handed to users (API, feed, password reset, e-mail verification); only hashes."""
+    """Secrets handed to users (API, feed, password reset, e-mail verification, recovery codes
+    for the second factor); only hashes."""
 
     __tablename__ = "tokens"
 
