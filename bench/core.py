@@ -1,0 +1,760 @@
+"""Benchmark of a large instance: page views under gunicorn, saves, history, reindex, RSS.
+
+Builds an instance with ``--pages`` pages (default 10,000; ``--quick``: 1,000) and one commit per
+page, written straight into the bare repository with ``git fast-import``, then measures in one
+run and prints a markdown table to stdout (progress goes to stderr):
+
+1. cached page views per second under gunicorn (gthread) against a bare Flask app that returns a
+   constant page of the same size, rounds interleaved, ``Connection: close``;
+2. ``Content.save`` p50/p95 including the post-commit sync, and raw ``GitStore.commit`` p50;
+3. ``GitStore.history`` p50 before and after ``GitStore.maintain`` (commit-graph with Bloom
+   filters);
+4. the initial full sync and ``Syncer.reindex``;
+5. the largest VmRSS of the wiki's gunicorn workers after the throughput rounds.
+
+Usage::
+
+    .venv/bin/python bench/core.py --quick
+    .venv/bin/python bench/core.py > bench/out/core.md
+
+Only 127.0.0.1 is contacted. Both servers are stopped at the end and the temporary folder is
+removed unless ``--keep`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+NOREPLY = "noreply.invalid"
+CLIENT_TIMEOUT = 15
+_T0 = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Progress line on stderr with the seconds since start."""
+    print(f"[{time.perf_counter() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# the bare comparison app (imported by gunicorn as ``bench.core:bare_app()``)
+
+FILLER = (
+    "Der Vorstand berät die Einladung zur ordentlichen Mitgliederversammlung und beschließt "
+    "einstimmig die vorläufige Tagesordnung. "
+)
+
+
+def filler_html(size: int) -> bytes:
+    """An HTML page of exactly ``size`` bytes (at least the fixed frame)."""
+    head = b"<!doctype html><html lang=de><head><meta charset=utf-8><title>Seite</title></head>"
+    head += b"<body><main><p>"
+    tail = b"</p></main></body></html>\n"
+    room = max(0, size - len(head) - len(tail))
+    text = (FILLER.encode("utf-8") * (room // len(FILLER) + 1))[:room]
+    return head + text + tail
+
+
+def bare_app():
+    """A Flask app answering every GET with one constant page of ``BENCH_BARE_BYTES`` bytes."""
+    from flask import Flask, Response
+
+    body = filler_html(int(os.environ.get("BENCH_BARE_BYTES", "20000")))
+    app = Flask("bare")
+
+    @app.get("/")
+    @app.get("/<path:path>")
+    def page(path: str = ""):
+        return Response(body, mimetype="text/html")
+
+    return app
+
+
+# --------------------------------------------------------------------------------------------
+# content: German-like pages with wikilinks, nested two to three levels deep
+
+AREAS = [
+    "verband", "gliederungen", "beschluesse", "arbeitskreise", "projekte", "veranstaltungen",
+    "presse", "finanzen", "satzung", "bildung", "kampagnen", "mitglieder", "jugend", "umwelt",
+    "soziales", "digitales", "kultur", "internationales", "recht", "archiv",
+]  # fmt: skip
+TOPICS = [
+    "protokolle", "antraege", "haushalt", "wahlen", "termine", "positionen", "material",
+    "leitfaeden", "berichte", "kontakte", "vorlagen", "ideen",
+]  # fmt: skip
+KINDS = [
+    ("Protokoll", "protokoll"), ("Antrag", "antrag"), ("Bericht", "bericht"),
+    ("Leitfaden", "leitfaden"), ("Einladung", "einladung"), ("Stellungnahme", "stellungnahme"),
+    ("Positionspapier", "positionspapier"), ("Notiz", "notiz"), ("Checkliste", "checkliste"),
+    ("Rundbrief", "rundbrief"),
+]  # fmt: skip
+NOUNS = [
+    "Vorstand", "Mitgliederversammlung", "Beschluss", "Antrag", "Satzung", "Kreisverband",
+    "Ortsverband", "Landesverband", "Haushalt", "Kasse", "Protokoll", "Arbeitskreis", "Sitzung",
+    "Tagesordnung", "Einladung", "Wahl", "Delegiertenversammlung", "Kampagne", "Veranstaltung",
+    "Pressemitteilung", "Mitgliedschaft", "Beitragsordnung", "Förderung", "Projektgruppe",
+    "Bildungsarbeit", "Jugendorganisation", "Öffentlichkeitsarbeit", "Geschäftsordnung",
+    "Schatzmeisterin", "Versammlungsleitung", "Anfrage", "Stellungnahme", "Gliederung",
+    "Geschäftsstelle", "Datenschutzerklärung", "Infostand", "Flugblatt", "Rundbrief", "Bündnis",
+    "Kassenprüfung", "Wahlordnung", "Schiedskommission", "Landesausschuss", "Fördermittel",
+]  # fmt: skip
+VERBS = [
+    "beschließt", "berät", "unterstützt", "prüft", "beantragt", "organisiert", "veröffentlicht",
+    "diskutiert", "bestätigt", "verschiebt", "plant", "begrüßt", "erarbeitet", "überarbeitet",
+    "koordiniert", "übernimmt", "ergänzt", "vertagt",
+]  # fmt: skip
+ADJECTIVES = [
+    "neue", "zuständige", "ordentliche", "außerordentliche", "öffentliche", "interne",
+    "gemeinsame", "regionale", "jährliche", "vorläufige", "geänderte", "ehrenamtliche",
+    "überörtliche", "nächste", "bisherige",
+]  # fmt: skip
+ADVERBS = [
+    "einstimmig", "mehrheitlich", "nach kurzer Aussprache", "im Umlaufverfahren", "ausführlich",
+    "kurzfristig", "erneut", "vorbehaltlich der Finanzierung", "bis zur nächsten Sitzung",
+    "gemäß Satzung", "ohne Gegenstimmen", "nach längerer Diskussion",
+]  # fmt: skip
+HEADINGS = [
+    "Hintergrund", "Beschlusslage", "Ablauf", "Zuständigkeiten", "Offene Fragen", "Termine",
+    "Finanzierung", "Ergebnisse", "Nächste Schritte", "Anlagen", "Diskussion", "Zusammenfassung",
+]  # fmt: skip
+TAGS = ["protokoll", "beschluss", "vorstand", "finanzen", "presse", "termine", "satzung", "wahl"]
+
+
+@dataclass
+class PagePlan:
+    path: str
+    title: str
+    tags: list[str]
+
+    @property
+    def filename(self) -> str:
+        return self.path + ".md"
+
+
+def plan_pages(count: int, rng: random.Random) -> list[PagePlan]:
+    """``count`` pages: area pages, topic pages below them, then leaves two or three deep."""
+    areas = AREAS[: max(1, min(len(AREAS), count // 50))]
+    plans: list[PagePlan] = []
+    topics: list[str] = []
+    for area in areas:
+        if len(plans) < count:
+            plans.append(PagePlan(area, f"Bereich {area.capitalize()}", ["bereich"]))
+    for area in areas:
+        for topic in TOPICS[:10]:
+            if len(plans) < count:
+                path = f"{area}/{topic}"
+                topics.append(path)
+                plans.append(PagePlan(path, f"{area.capitalize()} – {topic.capitalize()}", []))
+    number = 0
+    while len(plans) < count:
+        number += 1
+        kind, slug = rng.choice(KINDS)
+        parent = rng.choice(areas) if rng.random() < 0.3 or not topics else rng.choice(topics)
+        title = f"{kind} {rng.choice(NOUNS)} {number:05d}"
+        tags = rng.sample(TAGS, rng.randint(0, 3))
+        plans.append(PagePlan(f"{parent}/{slug}-{number:05d}", title, tags))
+    return plans
+
+
+def _sentence(rng: random.Random) -> str:
+    return (
+        f"{rng.choice(['Der', 'Die', 'Das'])} {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} "
+        f"{rng.choice(VERBS)} {rng.choice(ADVERBS)} die {rng.choice(ADJECTIVES)} "
+        f"{rng.choice(NOUNS)}."
+    )
+
+
+def _paragraph(rng: random.Random, links: list[str]) -> str:
+    sentences = [_sentence(rng) for _ in range(rng.randint(3, 6))]
+    if links:
+        sentences.insert(rng.randint(1, len(sentences)), f"Siehe auch {links.pop()}.")
+    return " ".join(sentences)
+
+
+def page_text(plan: PagePlan, rng: random.Random, plans: list[PagePlan], size: int = 3000) -> bytes:
+    """Markdown with front matter of about ``size`` bytes and a few wikilinks."""
+    targets = rng.sample(plans, min(len(plans), 4))
+    links = [f"[[{t.path}|{t.title}]]" for t in targets]
+    if rng.random() < 0.2:
+        links.append(f"[[{plan.path.split('/')[0]}/noch-anzulegen-{rng.randint(1, 999)}]]")
+    rng.shuffle(links)
+    front = ["---", f"title: {plan.title}", "visibility: public"]
+    if plan.tags:
+        front.append("tags:")
+        front += [f"  - {tag}" for tag in plan.tags]
+    parts = ["\n".join([*front, "---"]), f"# {plan.title}", _paragraph(rng, links)]
+    length = sum(len(p.encode("utf-8")) + 2 for p in parts)
+    while length < size:
+        block = [f"## {rng.choice(HEADINGS)}", _paragraph(rng, links)]
+        if rng.random() < 0.4:
+            items = [f"- {_sentence(rng)}" for _ in range(rng.randint(2, 4))]
+            if links:
+                items.append(f"- {links.pop()}")
+            block.append("\n".join(items))
+        parts += block
+        length += sum(len(p.encode("utf-8")) + 2 for p in block)
+    return ("\n\n".join(parts) + "\n").encode("utf-8")
+
+
+def _git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", LC_ALL="C")
+    return env
+
+
+def import_history(repo: Path, plans: list[PagePlan], seed: dict[str, bytes], rng_seed: int):
+    """One commit per page on ``main`` via ``git fast-import`` (the seed files go in commit 1)."""
+    rng = random.Random(rng_seed)
+    authors = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
+    errors = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        ["git", "--git-dir", str(repo), "fast-import", "--quiet", "--done"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+        env=_git_env(),
+    )
+    out = proc.stdin
+    assert out is not None
+    when = 1_600_000_000
+    try:
+        for index, plan in enumerate(plans):
+            page_rng = random.Random(rng_seed * 1_000_003 + index)
+            author = rng.choice(authors)
+            when += rng.randint(60, 3600)
+            ident = f"u-{author} <{author}@{NOREPLY}> {when} +0000".encode()
+            message = f"Seite „{plan.title}“ angelegt".encode()
+            out.write(b"commit refs/heads/main\n")
+            out.write(b"author " + ident + b"\ncommitter " + ident + b"\n")
+            out.write(b"data %d\n%s\n" % (len(message), message))
+            files = dict(seed) if index == 0 else {}
+            files[plan.filename] = page_text(plan, page_rng, plans)
+            for name, data in files.items():
+                out.write(b"M 100644 inline " + name.encode() + b"\n")
+                out.write(b"data %d\n%s\n" % (len(data), data))
+            if index % 2000 == 1999:
+                log(f"  fast-import: {index + 1}/{len(plans)} commits")
+        out.write(b"done\n")
+        out.close()
+    except BrokenPipeError:
+        pass
+    if proc.wait() != 0:
+        errors.seek(0)
+        raise RuntimeError("git fast-import failed: " + errors.read().decode("utf-8", "replace"))
+
+
+# --------------------------------------------------------------------------------------------
+# measuring helpers
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..1)."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Round:
+    seconds: float
+    latencies: list[float]
+    errors: list[str]
+    bytes_mean: float
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def load(port: int, paths: list[str], threads: int, max_errors: int = 20) -> Round:
+    """GET every path once with ``threads`` client threads, a new connection per request.
+
+    Stops early once more than ``max_errors`` requests failed (a broken server must not keep
+    the benchmark busy for an hour of time-outs).
+    """
+    lock = threading.Lock()
+    todo = iter(paths)
+    latencies: list[float] = []
+    errors: list[str] = []
+    sizes: list[int] = []
+
+    def client() -> None:
+        while True:
+            with lock:
+                path = None if len(errors) > max_errors else next(todo, None)
+            if path is None:
+                return
+            start = time.perf_counter()
+            try:
+                status, body = get(port, path, timeout=CLIENT_TIMEOUT)
+            except OSError as exc:
+                with lock:
+                    errors.append(f"{path}: {exc}")
+                continue
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                sizes.append(len(body))
+                if status != 200:
+                    errors.append(f"{path}: HTTP {status}")
+
+    workers = [threading.Thread(target=client, daemon=True) for _ in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - start
+    return Round(seconds, latencies, errors, statistics.fmean(sizes) if sizes else 0.0)
+
+
+class Server:
+    """gunicorn with gthread workers on 127.0.0.1 in its own process group."""
+
+    def __init__(self, name: str, spec: str, env: dict[str, str], logdir: Path, args):
+        self.name = name
+        self.port = free_port()
+        self.logfile = logdir / f"gunicorn-{name}.log"
+        command = [
+            sys.executable, "-m", "gunicorn",
+            "--worker-class", "gthread",
+            "--workers", str(args.workers),
+            "--threads", str(args.server_threads),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--chdir", str(ROOT),
+            "--graceful-timeout", "5",
+            "--log-level", "warning",
+            spec,
+        ]  # fmt: skip
+        self._log = open(self.logfile, "ab")
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, path: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                status, _body = get(self.port, path, timeout=10)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        tail = self.logfile.read_text("utf-8", "replace")[-3000:]
+        raise RuntimeError(f"{self.name} server did not answer {path} with 200:\n{tail}")
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            fields = stat.rsplit(b")", 1)[-1].split()
+            if len(fields) > 1 and int(fields[1]) == self.proc.pid:
+                pids.append(int(entry))
+        return sorted(pids)
+
+    def worker_rss_mb(self) -> list[float]:
+        sizes = []
+        for pid in self.worker_pids():
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmRSS:"):
+                            sizes.append(int(line.split()[1]) / 1024)
+            except OSError:
+                continue
+        return sizes
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+        for pid in self.worker_pids():  # orphans would be reparented; this is belt and braces
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self._log.close()
+        text = self.logfile.read_text("utf-8", "replace")
+        if "Traceback" in text:
+            log(f"{self.name} server logged {text.count('Traceback')} tracebacks; the last one:")
+            print(text[text.rfind("Traceback") :][-4000:], file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class Row:
+    metric: str
+    value: str
+    target: str = ""
+    ok: bool | None = None
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    failed: bool = False
+    env: str = ""
+
+    def add(self, metric: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        self.rows.append(Row(metric, value, target, ok))
+
+    def error(self, section: str, exc: BaseException) -> None:
+        traceback.print_exception(exc, file=sys.stderr)
+        self.failed = True
+        text = f"{type(exc).__name__}: {exc}".replace("|", "/").replace("\n", " ")[:160]
+        self.add(section, f"error: {text}", "", False)
+
+    def markdown(self) -> str:
+        lines = ["| metric | value | target | ok? |", "|---|---|---|---|"]
+        for row in self.rows:
+            mark = "" if row.ok is None else ("yes" if row.ok else "**NO**")
+            lines.append(f"| {row.metric} | {row.value} | {row.target} | {mark} |")
+        return "\n".join(lines)
+
+
+def environment(pages: int, commits: int, args) -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    git_version = subprocess.run(
+        ["git", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return (
+        f"Environment: {os.cpu_count()} CPUs{f' ({model})' if model else ''}, "
+        f"Python {platform.python_version()}, {git_version}, {platform.system()} "
+        f"{platform.release()}; {pages} pages, {commits} commits; gunicorn gthread "
+        f"{args.workers} workers × {args.server_threads} threads; load: {args.client_threads} "
+        f"client threads, Connection: close, {args.requests} requests × {args.rounds} rounds each."
+    )
+
+
+def throughput(report: Report, instance: Path, hot: list[str], workdir: Path, args) -> None:
+    """Interleaved rounds wiki/bare; then the RSS of the wiki's workers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    env["WIKI_INSTANCE"] = str(instance)
+    rng = random.Random(args.seed + 1)
+    servers: list[Server] = []
+    try:
+        log("starting wiki gunicorn")
+        wiki_server = Server("wiki", "wiki:create_app()", env, workdir, args)
+        servers.append(wiki_server)
+        wiki_server.wait_ready("/" + hot[0])
+        warm = [f"/{p}" for _ in range(args.warm_passes) for p in rng.sample(hot, len(hot))]
+        log(f"warming the render caches: {len(warm)} requests over {len(hot)} pages")
+        warmed = load(wiki_server.port, warm, args.client_threads)
+        if warmed.errors:
+            raise RuntimeError(
+                f"{len(warmed.errors)} failed warm-up requests (see {wiki_server.logfile.name}), "
+                f"e.g. {warmed.errors[:3]}"
+            )
+        size = round(warmed.bytes_mean)
+        log(f"mean wiki page size {size} bytes; starting bare gunicorn")
+        bare = Server("bare", "bench.core:bare_app()", {**env, "BENCH_BARE_BYTES": str(size)},
+                      workdir, args)  # fmt: skip
+        servers.append(bare)
+        bare.wait_ready("/" + hot[0])
+        load(bare.port, [f"/{p}" for p in rng.choices(hot, k=len(hot))], args.client_threads)
+        results: dict[str, list[Round]] = {"wiki": [], "bare": []}
+        for number in range(1, args.rounds + 1):
+            for name, server in (("wiki", wiki_server), ("bare", bare)):
+                paths = [f"/{p}" for p in rng.choices(hot, k=args.requests)]
+                result = load(server.port, paths, args.client_threads)
+                results[name].append(result)
+                log(
+                    f"round {number} {name}: {result.rps:.0f} req/s, "
+                    f"p50 {ms(pct(result.latencies, 0.5))}, errors {len(result.errors)}"
+                )
+        rss = wiki_server.worker_rss_mb()
+        bare_rss = bare.worker_rss_mb()
+    finally:
+        for server in servers:
+            server.stop()
+        log("servers stopped")
+    medians = {}
+    for name in ("wiki", "bare"):
+        rounds = results[name]
+        medians[name] = statistics.median(r.rps for r in rounds)
+        latencies = [x for r in rounds for x in r.latencies]
+        errors = sum(len(r.errors) for r in rounds)
+        report.add(
+            f"{name}: page views/s (median of {len(rounds)})",
+            f"{medians[name]:.0f} req/s ({', '.join(f'{r.rps:.0f}' for r in rounds)})",
+        )
+        report.add(
+            f"{name}: latency p50 / p95",
+            f"{ms(pct(latencies, 0.5))} / {ms(pct(latencies, 0.95))}"
+            + (f"; {errors} errors" if errors else ""),
+            "",
+            None if not errors else False,
+        )
+    ratio = medians["wiki"] / medians["bare"] if medians["bare"] else 0.0
+    report.add("wiki / bare throughput", f"{ratio * 100:.0f} %", "≥ 40 %", ratio >= 0.40)
+    if rss:
+        report.add(
+            "wiki worker RSS, max",
+            f"{max(rss):.0f} MB ({', '.join(f'{x:.0f}' for x in rss)}; bare "
+            f"{max(bare_rss, default=0):.0f} MB)",
+            "≤ 150 MB",
+            max(rss) <= 150,
+        )
+    else:
+        report.add("wiki worker RSS, max", "no workers found", "≤ 150 MB", False)
+
+
+def saves(report: Report, app, plans: list[PagePlan], args) -> None:
+    """``Content.save`` (with validation and the post-commit sync) and raw ``GitStore.commit``."""
+    from wiki.acl import Principal
+    from wiki.content import Content
+    from wiki.storage import Author
+
+    state = app.extensions["wiki"]
+    store = state.store
+    rng = random.Random(args.seed + 2)
+    chosen = rng.sample(plans, min(len(plans), 2 * args.saves))
+    principal = Principal(user_id=1, public_id="bench", is_admin=True)
+    content = Content(state)
+    durations = []
+    log(f"{args.saves} saves through Content.save")
+    with app.app_context():
+        for number, plan in enumerate(chosen[: args.saves]):
+            text = store.read(plan.filename).decode("utf-8")
+            text += f"\nErgänzung {number}: {_sentence(rng)}\n"
+            base = store.head()
+            start = time.perf_counter()
+            content.save(principal, plan.path, text, base, f"Ergänzung {number}")
+            durations.append(time.perf_counter() - start)
+    report.add("save p50 (Content.save + sync)", ms(pct(durations, 0.5)), "≤ 40 ms",
+               pct(durations, 0.5) <= 0.040)  # fmt: skip
+    report.add("save p95 (Content.save + sync)", ms(pct(durations, 0.95)))
+    raw = []
+    author = Author("u-bench", f"bench@{NOREPLY}")
+    log(f"{args.saves} raw GitStore.commit calls")
+    for number, plan in enumerate(chosen[args.saves :]):
+        data = store.read(plan.filename) + f"\nNachtrag {number}.\n".encode()
+        base = store.head()
+        start = time.perf_counter()
+        store.commit({plan.filename: data}, base, author, f"Nachtrag {number}")
+        raw.append(time.perf_counter() - start)
+    report.add("GitStore.commit p50 / p95 (raw)", f"{ms(pct(raw, 0.5))} / {ms(pct(raw, 0.95))}")
+    with app.app_context():
+        state.syncer.sync()
+
+
+def history(report: Report, app, plans: list[PagePlan], args) -> None:
+    """``history(limit=50)`` of random pages before and after ``maintain``."""
+    store = app.extensions["wiki"].store
+    rng = random.Random(args.seed + 3)
+    sample = [p.filename for p in rng.sample(plans, min(len(plans), args.histories))]
+
+    def measure() -> list[float]:
+        return [timed(lambda f=f: store.history(f, limit=50)) for f in sample]
+
+    log(f"history of {len(sample)} pages before maintain")
+    before = measure()
+    log("maintain (commit-graph with changed-path filters)")
+    took = timed(store.maintain)
+    log(f"history of {len(sample)} pages after maintain")
+    after = measure()
+    for label, values in (("before maintain", before), ("after maintain", after)):
+        report.add(f"history p50 ({label})", ms(pct(values, 0.5)), "≤ 20 ms",
+                   pct(values, 0.5) <= 0.020)  # fmt: skip
+        report.add(f"history p95 ({label})", ms(pct(values, 0.95)))
+    report.add("maintain()", f"{took:.2f} s")
+
+
+def repo_size_mb(repo: Path) -> float:
+    return sum(f.stat().st_size for f in repo.rglob("*") if f.is_file()) / 1024 / 1024
+
+
+def run(args, workdir: Path) -> Report:
+    from wiki import create_app
+    from wiki.cli import create_user, seed_files, write_instance_config
+    from wiki.migrate import upgrade
+
+    report = Report()
+    instance = workdir / "instance"
+    write_instance_config(instance)
+    app = create_app(
+        {
+            "WIKI_INSTANCE": str(instance),
+            "WIKI_MAIL_WORKER": False,
+            "WIKI_PASSWORD_METHOD": "pbkdf2:sha256:1",
+        }
+    )
+    state = app.extensions["wiki"]
+    try:
+        log("migrations")
+        upgrade(state)
+        state.store.init()
+        rng = random.Random(args.seed)
+        plans = plan_pages(args.pages, rng)
+        log(f"writing {len(plans)} commits with git fast-import")
+        took = timed(lambda: import_history(Path(state.store.repo_path), plans, seed_files(),
+                                            args.seed))  # fmt: skip
+        repo = Path(state.store.repo_path)
+        report.add("setup: fast-import of all commits", f"{took:.1f} s, repo "
+                   f"{repo_size_mb(repo):.0f} MB")  # fmt: skip
+        with app.app_context():
+            log("initial sync (full projection build)")
+            took = timed(state.syncer.sync)
+            report.add("initial sync (full projection build)", f"{took:.1f} s")
+            log("reindex")
+
+            def progress(done: int, total: int) -> None:
+                if done % 2500 == 0 or done == total:
+                    log(f"  reindex {done}/{total}")
+
+            took = timed(lambda: state.syncer.reindex(progress=progress))
+            report.add("full reindex (Syncer.reindex)", f"{took:.1f} s", "≤ 40 s", took <= 40)
+            with state.sessions() as session:
+                create_user(session, "bench", "Bench", "bench@example.org", "bench-password",
+                            admin=True)  # fmt: skip
+                session.commit()
+        leaves = [p for p in plans if p.path.count("/") >= 1]
+        hot = [p.path for p in random.Random(args.seed + 4).sample(leaves, min(200, len(leaves)))]
+        try:
+            throughput(report, instance, hot, workdir, args)
+        except Exception as exc:
+            report.error("throughput", exc)
+        try:
+            saves(report, app, plans, args)
+        except Exception as exc:
+            report.error("saves", exc)
+        try:
+            history(report, app, plans, args)
+        except Exception as exc:
+            report.error("history", exc)
+        commits = subprocess.run(
+            ["git", "--git-dir", str(repo), "rev-list", "--count", "main"],
+            capture_output=True, text=True, env=_git_env(), check=False,
+        ).stdout.strip()  # fmt: skip
+        report.env = environment(len(plans), int(commits or 0), args)
+    finally:
+        state.store.close()
+        state.engine.dispose()
+    return report
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, help="pages and commits (default 10000)")
+    parser.add_argument("--quick", action="store_true", help="1000 pages, fewer requests")
+    parser.add_argument("--workdir", help="create the temporary folder here")
+    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+    parser.add_argument("--requests", type=int, help="requests per round (default 2000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per server")
+    parser.add_argument("--client-threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--server-threads", type=int, default=4, help="gunicorn threads")
+    parser.add_argument("--saves", type=int, help="saves and raw commits (default 200)")
+    parser.add_argument("--histories", type=int, help="pages for history (default 200)")
+    parser.add_argument("--seed", type=int, default=20240501)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.pages = args.pages or (1000 if quick else 10_000)
+    args.requests = args.requests or (500 if quick else 2000)
+    args.saves = args.saves or (50 if quick else 200)
+    args.histories = args.histories or (50 if quick else 200)
+    args.warm_passes = 4 if quick else 8
+    if args.pages < 30:
+        parser.error("--pages must be at least 30")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="wiki-bench-", dir=args.workdir))
+    log(f"working in {workdir}")
+    try:
+        report = run(args, workdir)
+    finally:
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(report.markdown())
+    print()
+    print(report.env)
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
