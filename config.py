@@ -96,3 +96,7 @@ class DefaultConfig:
 
     #: Trust ``X-Forwarded-*`` headers from this many proxies (set 1 behind nginx).
     WIKI_PROXY_COUNT = 0
+
+    #: Spaces plugin: the member directory (view and exports) opens only after a login with a
+    #: second factor (two-factor login); without one it answers 403 with an explanation.
+    SPACES_DIRECTORY_REQUIRES_2FA = True

@@ -31,6 +31,7 @@ class WikiState:
     render_cache: Any
     mailer: Any
     syncer: Any
+    search: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from wiki.acl import Acl
     from wiki.mail import Mailer
     from wiki.plugins import make_plugin_manager, register_plugin_objects
+    from wiki.search import SearchService
     from wiki.storage import GitStore
     from wiki.sync import Syncer
 
@@ -133,6 +135,8 @@ def create_app(config: dict | None = None) -> Flask:
     state.syncer = Syncer(state)
     app.extensions["wiki"] = state
     register_plugin_objects(pm, state)
+    state.search = SearchService(state)
+    pm.register(state.search, name="wiki.search")
     state.renderer = markup.Renderer(
         plugins=[p for group in pm.hook.wiki_markdown_plugins() for p in group],
         widget_kinds=[k for group in pm.hook.wiki_widget_kinds() for k in group],
