@@ -248,3 +248,24 @@ def test_projection_row_after_save(login, app):
     with app.extensions["wiki"].sessions() as session:
         row = session.scalar(select(PageRow).where(PageRow.path == "proj"))
     assert row.title == "Projektion" and row.effective_visibility == "public"
+
+
+def test_anonymous_page_cache_follows_every_commit(login, client):
+    user = login("user")
+    save(user, "gecacht", "Fassung eins", base="")
+    assert "Fassung eins" in text_of(client.get("/gecacht"))
+    assert "Fassung eins" in text_of(client.get("/gecacht"))  # served from the cache
+    save(user, "gecacht", "Fassung zwei")
+    assert "Fassung zwei" in text_of(client.get("/gecacht"))
+    save(user, "gecacht", "---\nvisibility: internal\n---\nFassung drei")
+    assert client.get("/gecacht").status_code == 404
+    save(user, "ziel-neu", "da", base="")
+    save(user, "verlinkt", "[[ziel-fehlt]]", base="")
+    assert 'class="wikilink new"' in text_of(client.get("/verlinkt"))
+    save(user, "ziel-fehlt", "jetzt da", base="")
+    assert 'class="wikilink new"' not in text_of(client.get("/verlinkt"))
+
+
+def test_anonymous_readers_get_no_session_cookie(client):
+    response = client.get("/hilfe")
+    assert "Set-Cookie" not in response.headers

@@ -26,7 +26,7 @@ from wiki import auth, totp
 from wiki.auth import current_principal
 from wiki.db import Change, LoginAttempt, MailMessage, Token, User, get_db, utcnow
 from wiki.views.common import wiki
-from wiki.views.history import changes_query
+from wiki.views.history import changes_query, recent_changes
 from wiki.web import forget_user_name, safe_next
 
 bp = Blueprint("account", __name__)
@@ -368,9 +368,10 @@ def own_data(db, user: User) -> dict:
     hold reset links).
     """
     tokens = db.scalars(select(Token).where(Token.user_id == user.id).order_by(Token.id))
-    edits = db.execute(
-        changes_query(current_principal()).where(Change.author == user.public_id)
-    ).all()
+    principal = current_principal()
+    edits = recent_changes(
+        principal, changes_query(principal).where(Change.author == user.public_id)
+    )
     mails = db.scalars(
         select(MailMessage)
         .where(func.lower(MailMessage.recipient) == user.email.strip().lower())
@@ -643,9 +644,9 @@ def reset(token):
 @login_required
 def me():
     """Own dashboard: own recent edits and what plugins add."""
-    query = changes_query(current_principal()).where(Change.author == current_user.public_id)
-    edits = [change for change, _title in get_db().execute(query.limit(20))]
     principal = current_principal()
+    query = changes_query(principal).where(Change.author == current_user.public_id)
+    edits = [change for change, _title in recent_changes(principal, query.limit(20))]
     sections = [
         s for s in wiki().pm.hook.wiki_dashboard_sections(principal=principal) if s is not None
     ]

@@ -26,9 +26,7 @@ def only_admins():
 def overview():
     """Accounts and mail queue status."""
     db = get_db()
-    users = db.scalars(
-        select(User).where(User.deleted_at.is_(None)).order_by(User.handle)
-    ).all()
+    users = db.scalars(select(User).where(User.deleted_at.is_(None)).order_by(User.handle)).all()
     mails = db.scalars(select(MailMessage).order_by(MailMessage.id.desc()).limit(50)).all()
     return render_template(
         "admin.html", users=users, mails=mails, counts=wiki().mailer.status_counts(db)

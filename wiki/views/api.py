@@ -19,7 +19,7 @@ from wiki.db import PageRow, get_db
 from wiki.queries import read_clause
 from wiki.storage import Conflict
 from wiki.views.common import can, content, page_at, page_number, render_page, wiki
-from wiki.views.history import changes_query
+from wiki.views.history import changes_query, recent_changes
 
 bp = Blueprint("api", __name__, url_prefix="/-/api/v1")
 
@@ -133,10 +133,9 @@ def changes():
     """Recent changes the caller may read."""
     size = int(wiki().config["WIKI_PAGE_SIZE"])
     number = page_number(request.args.get("page"))
-    rows = (
-        get_db()
-        .execute(changes_query(current_principal()).offset((number - 1) * size).limit(size + 1))
-        .all()
+    principal = current_principal()
+    rows = recent_changes(
+        principal, changes_query(principal).offset((number - 1) * size).limit(size + 1)
     )
     return jsonify(
         {

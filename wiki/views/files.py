@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -21,6 +23,7 @@ from wiki.views.common import (
     resolve_rev_or_404,
     wiki,
 )
+from wiki.views.history import unreadable_commits
 
 bp = Blueprint("files", __name__)
 
@@ -150,6 +153,8 @@ def versions(path, name):
     revisions = wiki().store.history(P.document_file(path, name), limit=100)
     if not revisions:
         abort(404)
+    hidden = unreadable_commits(current_principal(), [r.sha for r in revisions])
+    revisions = [replace(r, message="") if r.sha in hidden else r for r in revisions]
     return render_template(
         "file_history.html", path=path, name=name, revisions=revisions, crumbs=breadcrumbs(path)
     )

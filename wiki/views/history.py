@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
@@ -60,7 +63,10 @@ def history(path):
     revisions = store.history(P.page_file(path), limit=size + 1, offset=(number - 1) * size)
     has_next = len(revisions) > size
     entries = []
+    hidden = unreadable_commits(current_principal(), [r.sha for r in revisions[:size]])
     for revision in revisions[:size]:
+        if revision.sha in hidden:
+            revision = replace(revision, message="")
         old_path = P.path_of_file(revision.path) or path
         page = content().page(old_path, revision.sha)
         # A version is listed only if the reader may read it (a deletion shows as such).
@@ -143,15 +149,58 @@ def changes_query(principal):
     )
 
 
+def unreadable_commits(principal, shas) -> set[str]:
+    """Commits that touched a page the principal may not read.
+
+    A commit message belongs to every page of its commit, so it is shown only to readers of all
+    of them (a push may touch a members page and a board page with one message).
+    """
+    shas = list(set(shas))
+    if not shas:
+        return set()
+    read_filter = wiki().acl.read_filter(principal)
+    current = aliased(PageRow)
+    rows = get_db().execute(
+        select(
+            Change.commit,
+            Change.visibility,
+            Change.space,
+            current.effective_visibility,
+            current.space,
+        )
+        .outerjoin(current, current.path == Change.path)
+        .where(Change.commit.in_(shas))
+    )
+    return {
+        sha
+        for sha, visibility, space, now_visibility, now_space in rows
+        if not read_filter.allows(visibility, space)
+        or (now_visibility is not None and not read_filter.allows(now_visibility, now_space))
+    }
+
+
+def recent_changes(principal, query) -> list[tuple[SimpleNamespace, str | None]]:
+    """Rows of ``changes_query`` as plain objects, messages withheld where they could tell
+    about a page the principal may not read."""
+    rows = get_db().execute(query).all()
+    hidden = unreadable_commits(principal, [change.commit for change, _title in rows])
+    result = []
+    for change, title in rows:
+        view = SimpleNamespace(**{c.key: getattr(change, c.key) for c in Change.__table__.c})
+        if view.commit in hidden:
+            view.message = ""
+        result.append((view, title))
+    return result
+
+
 @bp.get("/-/changes")
 def changes():
     """Recent changes, paginated."""
     size = int(wiki().config["WIKI_PAGE_SIZE"])
     number = page_number(request.args.get("page"))
-    rows = (
-        get_db()
-        .execute(changes_query(current_principal()).offset((number - 1) * size).limit(size + 1))
-        .all()
+    principal = current_principal()
+    rows = recent_changes(
+        principal, changes_query(principal).offset((number - 1) * size).limit(size + 1)
     )
     return render_template(
         "changes.html",
@@ -173,7 +222,7 @@ def feed():
             abort(404)
         principal = principal_for(user)
     g.wiki_principal = principal
-    rows = get_db().execute(changes_query(principal).limit(50)).all()
+    rows = recent_changes(principal, changes_query(principal).limit(50))
     base = (wiki().config["WIKI_BASE_URL"] or request.host_url).rstrip("/")
     body = render_template(
         "feed.xml",
