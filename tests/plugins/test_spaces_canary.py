@@ -131,7 +131,9 @@ def test_markers_appear_only_where_the_role_may_read(spaces, login, canary, role
         for kind, mark in marks.items():
             if mark in text:
                 seen[kind].append(url)
-    leaked = {kind: urls_[:5] for kind, urls_ in seen.items() if urls_ and kind not in ALLOWED[role]}
+    leaked = {
+        kind: urls_[:5] for kind, urls_ in seen.items() if urls_ and kind not in ALLOWED[role]
+    }
     assert not leaked, f"{role} saw markers it may not read: {leaked}"
     for kind in ALLOWED[role]:
         assert seen[kind], f"{role} should see the {kind} marker somewhere (the test has teeth)"
