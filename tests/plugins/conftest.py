@@ -1,0 +1,260 @@
+"""Fixtures for the spaces plugin: an app with the plugin, a space tree, and users per role.
+
+The tree: Landesverband ``lv`` → Kreisverbände ``lv/kv-a`` and ``lv/kv-b`` → Ortsverband
+``lv/kv-a/ov``. Roles: ``anon``, ``user`` (logged in, no membership), ``member_a`` / ``board_a``
+(of ``lv/kv-a``), ``member_b`` / ``board_b`` (of ``lv/kv-b``), ``admin``; and for some tests
+``board_lv`` (board of ``lv``) and ``member_ov`` (member of ``lv/kv-a/ov``).
+
+pytest imports this file as module ``conftest`` as well, replacing ``tests/conftest.py`` in
+``sys.modules``; test modules do ``from conftest import …`` and may be collected after this
+folder. So every helper of ``tests/conftest.py`` (not its fixtures) is re-exported here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from wiki.acl import Principal
+from wiki.storage import Author
+
+
+def _load_root_conftest():
+    name = "_wiki_root_conftest"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "conftest.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_root = _load_root_conftest()
+for _name, _value in vars(_root).items():
+    if not _name.startswith("_") and not hasattr(_value, "_fixture_function_marker"):
+        globals().setdefault(_name, _value)
+
+make_test_app = _root.make_test_app
+PASSWORD = _root.PASSWORD
+
+#: path → (name, code, kind, default_visibility). The definition pages are public.
+SPACE_TREE = {
+    "lv": ("Landesverband Beispiel", "LV", "landesverband", "internal"),
+    "lv/kv-a": ("Kreisverband A", "KVA", "kreisverband", "members"),
+    "lv/kv-b": ("Kreisverband B", "KVB", "kreisverband", "members"),
+    "lv/kv-a/ov": ("Ortsverband A-Nord", "OVA", "ortsverband", "members"),
+}
+
+#: path → (visibility or None for the space's default, title, body).
+PAGES = {
+    "lv/kv-a/protokoll": (
+        None,
+        "Protokoll Kreisverband A",
+        "Geheime Beschlüsse von A. Siehe [[hilfe]] und [[lv/kv-a/oeffentlich]].",
+    ),
+    "lv/kv-a/vorstand": ("board", "Vorstandsnotizen A", "Nur für den Vorstand von A."),
+    "lv/kv-a/oeffentlich": ("public", "Öffentliche Seite A", "Alle dürfen das lesen."),
+    "lv/kv-a/ov/treffen": (None, "Treffen Ortsverband", "Jeden Dienstag."),
+    "lv/kv-b/protokoll": (None, "Protokoll Kreisverband B", "Geheime Beschlüsse von B."),
+    "lv/rundbrief": ("members", "Rundbrief Landesverband", "Für alle Mitglieder im Land."),
+}
+DOCUMENT = ("lv/kv-a/protokoll", "protokoll.pdf", b"%PDF-1.4\n% geheim\n%%EOF\n")
+
+#: role → (handle, display name, space, role in that space); anon, user and admin come from
+#: tests/conftest.py (``user`` is alice, without membership).
+MEMBERS = {
+    "member_a": ("mia", "Mia Mitglied A", "lv/kv-a", "member"),
+    "board_a": ("bea", "Bea Vorstand A", "lv/kv-a", "board"),
+    "member_b": ("max", "Max Mitglied B", "lv/kv-b", "member"),
+    "board_b": ("ben", "Ben Vorstand B", "lv/kv-b", "board"),
+    "board_lv": ("lena", "Lena Landesvorstand", "lv", "board"),
+    "member_ov": ("otto", "Otto Ortsverband", "lv/kv-a/ov", "member"),
+}
+HANDLES = {"user": "alice", "other": "bob", "admin": "admin"} | {
+    role: spec[0] for role, spec in MEMBERS.items()
+}
+
+
+def space_text(
+    path: str,
+    name: str | None = None,
+    code: str | None = None,
+    kind: str | None = None,
+    default_visibility: str | None = None,
+    edit: str = "members",
+    visibility: str | None = "public",
+    body: str = "",
+    **extra,
+) -> str:
+    """The definition page of a space (``SPACE_TREE`` values unless given)."""
+    spec = SPACE_TREE.get(path, ("Neue Gliederung", "NEU", "arbeitskreis", "members"))
+    meta = {
+        "type": "space",
+        "name": name if name is not None else spec[0],
+        "code": code if code is not None else spec[1],
+        "kind": kind if kind is not None else spec[2],
+        "default_visibility": default_visibility or spec[3],
+        "edit": edit,
+    }
+    if visibility:
+        meta["visibility"] = visibility
+    meta.update(extra)
+    lines = [f"{key}: {value}" for key, value in meta.items() if value is not None]
+    return (
+        "---\n"
+        + "\n".join(lines)
+        + "\n---\n"
+        + (body or f"# {meta['name']}\n\nDas ist {meta['name']}.\n")
+    )
+
+
+def page_text(title: str, body: str, visibility: str | None = None) -> str:
+    """A plain page with a title and an optional visibility."""
+    head = f"title: {title}\n" + (f"visibility: {visibility}\n" if visibility else "")
+    return f"---\n{head}---\n{body}\n"
+
+
+@dataclass
+class Spaces:
+    """The test app with the space tree, and helpers to act in it."""
+
+    app: object
+
+    @property
+    def state(self):
+        return self.app.extensions["wiki"]
+
+    def head(self) -> str:
+        return self.state.store.head()
+
+    def user_id(self, role: str) -> int:
+        from wiki.db import User
+
+        with self.state.sessions() as session:
+            return session.scalar(select(User.id).where(User.handle == HANDLES.get(role, role)))
+
+    def principal(self, role: str) -> Principal:
+        """The principal of ``role`` as a request builds it (memberships preloaded)."""
+        from wiki.auth import principal_for
+        from wiki.db import User, get_db
+
+        if role == "anon":
+            return Principal()
+        with self.app.test_request_context():
+            user = get_db().scalar(select(User).where(User.handle == HANDLES.get(role, role)))
+            return principal_for(user)
+
+    def commit(self, files: dict[str, bytes | str | None], message: str = "Test") -> str:
+        """Commit files straight into the repository (like a push by an admin) and sync."""
+        data = {
+            path: value.encode("utf-8") if isinstance(value, str) else value
+            for path, value in files.items()
+        }
+        result = self.state.store.commit(
+            data,
+            base=self.head(),
+            author=Author("u-system", "system@noreply.invalid"),
+            message=message,
+        )
+        with self.app.app_context():
+            self.state.syncer.sync()
+        return result.sha
+
+    def add_member(self, role_or_handle: str, space: str, role: str = "member", term_ends=None):
+        """Add or change a direct membership (``plugins.spaces.directory.add_member``)."""
+        from plugins.spaces.directory import add_member
+        from wiki.db import User
+
+        handle = HANDLES.get(role_or_handle, role_or_handle)
+        with self.state.sessions() as session:
+            user = session.scalar(select(User).where(User.handle == handle))
+            add_member(session, user.id, space, role, term_ends)
+            session.commit()
+
+    def create_user(self, handle: str, name: str, space: str | None = None, role="member"):
+        """A new account (``wiki.cli.create_user``), optionally a member of ``space``."""
+        from wiki.cli import create_user
+
+        with self.app.app_context(), self.state.sessions() as session:
+            user = create_user(session, handle, name, f"{handle}@example.org", PASSWORD)
+            session.commit()
+            user_id = user.id
+        if space:
+            self.add_member(handle, space, role)
+        return user_id
+
+    def login(self, role: str):
+        """A new client logged in as ``role`` (``anon``: not logged in)."""
+        client = self.app.test_client()
+        if role == "anon":
+            return client
+        response = client.form(
+            "/-/login", {"handle": HANDLES.get(role, role), "password": PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+
+def make_spaces_app(tmp_path, **overrides):
+    """A fresh instance with the spaces plugin, the space tree, its pages and members."""
+    from plugins.spaces.directory import add_member
+    from wiki.cli import create_user
+
+    config = {"WIKI_PLUGINS": ["plugins.spaces"], "SPACES_DIRECTORY_REQUIRES_2FA": False}
+    config.update(overrides)
+    app = make_test_app(tmp_path, **config)
+    state = app.extensions["wiki"]
+    files: dict[str, bytes] = {}
+    for path in SPACE_TREE:
+        files[f"{path}.md"] = space_text(path).encode()
+    for path, (visibility, title, body) in PAGES.items():
+        files[f"{path}.md"] = page_text(title, body, visibility).encode()
+    page, name, data = DOCUMENT
+    files[f"{page}/_files/{name}"] = data
+    state.store.commit(
+        files,
+        base=state.store.head(),
+        author=Author("u-system", "system@noreply.invalid"),
+        message="Gliederungen angelegt",
+    )
+    with app.app_context():
+        state.syncer.sync()
+        with state.sessions() as session:
+            for handle, display_name, space, role in MEMBERS.values():
+                user = create_user(session, handle, display_name, f"{handle}@example.org", PASSWORD)
+                add_member(session, user.id, space, role)
+            session.commit()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_spaces_app(tmp_path)
+    yield app
+    app.extensions["wiki"].store.close()
+    app.extensions["wiki"].engine.dispose()
+
+
+@pytest.fixture
+def spaces(app):
+    """Helpers bound to the test app (see :class:`Spaces`)."""
+    return Spaces(app)
+
+
+@pytest.fixture
+def login(spaces):
+    """``login(role)`` → a client for ``role``; cached per role within a test."""
+    cache: dict = {}
+
+    def _login(role: str = "user"):
+        if role not in cache:
+            cache[role] = spaces.login(role)
+        return cache[role]
+
+    return _login

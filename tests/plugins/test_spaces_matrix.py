@@ -1,0 +1,331 @@
+"""The permission matrix of an app with the spaces plugin: every route × every role.
+
+Each entry of ``CASES`` is (endpoint, request, expected status per role in ``ROLES`` order). The
+request is a path (GET) or ``"METHOD path"``; ``{placeholders}`` are filled with real objects made
+by the ``world`` fixture (the first revision, an announcement, invitations, tokens). Every
+endpoint in ``app.url_map`` needs at least one case: a new route fails
+``test_every_route_is_in_the_matrix`` until its expected answers are written down here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed
+
+ROLES = ("anon", "user", "member_a", "board_a", "member_b", "board_b", "admin")
+
+#: Answers per role, in ROLES order.
+EVERYONE = (200, 200, 200, 200, 200, 200, 200)
+NOBODY = (404, 404, 404, 404, 404, 404, 404)
+NO_GET = (405, 405, 405, 405, 405, 405, 405)
+LOGGED_IN = (302, 200, 200, 200, 200, 200, 200)
+#: Reading a page (or anything of it) that only these may read; others: 404 like a missing page.
+MEMBERS_A = (404, 404, 200, 200, 404, 404, 200)
+BOARD_A = (404, 404, 404, 200, 404, 404, 200)
+MEMBERS_B = (404, 404, 404, 404, 200, 200, 200)
+MEMBERS_LV = (404, 404, 200, 200, 200, 200, 200)
+#: Editing (login first; 404 if the page is hidden, 403 if readable but not editable).
+EDIT_ANY = LOGGED_IN
+EDIT_MEMBERS_A = (302, 404, 200, 200, 404, 404, 200)
+EDIT_BOARD_A = (302, 404, 404, 200, 404, 404, 200)
+EDIT_PUBLIC_IN_A = (302, 403, 200, 200, 403, 403, 200)
+EDIT_MEMBERS_B = (302, 404, 404, 404, 200, 200, 200)
+#: Managing a space (directory, invitations, requests): its board or an enclosing one, admins.
+MANAGE_A = (302, 403, 403, 200, 403, 403, 200)
+MANAGE_B = (302, 403, 403, 403, 403, 200, 200)
+#: Space routes for members (contacts, announcements): login first, then 404 for non-members.
+IN_A = (302, 404, 200, 200, 404, 404, 200)
+IN_B = (302, 404, 404, 404, 200, 200, 200)
+IN_LV = (302, 404, 200, 200, 200, 200, 200)
+SPACE_MISSING = (302, 404, 404, 404, 404, 404, 404)
+
+MEMBERS_PAGE = "lv/kv-a/protokoll"
+BOARD_PAGE = "lv/kv-a/vorstand"
+PUBLIC_IN_A = "lv/kv-a/oeffentlich"
+DOCUMENT = f"{MEMBERS_PAGE}/protokoll.pdf"
+
+CASES = [
+    # -- core: pages
+    ("pages.home", "/", EVERYONE),
+    ("pages.view", "/hilfe", EVERYONE),
+    ("pages.view", "/lv/kv-a", EVERYONE),
+    ("pages.view", f"/{PUBLIC_IN_A}", EVERYONE),
+    ("pages.view", f"/{MEMBERS_PAGE}", MEMBERS_A),
+    ("pages.view", f"/{MEMBERS_PAGE}?rev={{first}}", MEMBERS_A),
+    ("pages.view", f"/{BOARD_PAGE}", BOARD_A),
+    ("pages.view", "/lv/kv-b/protokoll", MEMBERS_B),
+    ("pages.view", "/lv/rundbrief", MEMBERS_LV),
+    # membership goes up, never down: the members and board of A are no members of its OV
+    ("pages.view", "/lv/kv-a/ov/treffen", (404, 404, 404, 404, 404, 404, 200)),
+    ("pages.view", "/lv/kv-a/gibt-es-nicht", NOBODY),
+    ("pages.view", "/gibt-es-nicht", NOBODY),
+    ("pages.edit", "/-/edit/hilfe", EDIT_ANY),
+    ("pages.edit", f"/-/edit/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
+    ("pages.edit", f"/-/edit/{BOARD_PAGE}", EDIT_BOARD_A),
+    ("pages.edit", f"/-/edit/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
+    ("pages.edit", "/-/edit/lv/kv-a/neu", EDIT_MEMBERS_A),
+    ("pages.edit", "/-/edit/lv/kv-b/protokoll", EDIT_MEMBERS_B),
+    ("pages.new", "/-/new", LOGGED_IN),
+    ("pages.new", "/-/new?parent=lv/kv-a", LOGGED_IN),
+    ("pages.preview", "/-/preview", NO_GET),
+    ("pages.raw", "/-/raw/hilfe", EVERYONE),
+    ("pages.raw", f"/-/raw/{MEMBERS_PAGE}", MEMBERS_A),
+    ("pages.raw", f"/-/raw/{MEMBERS_PAGE}?rev={{first}}", MEMBERS_A),
+    ("pages.raw", f"/-/raw/{BOARD_PAGE}", BOARD_A),
+    ("pages.backlinks", "/-/backlinks/hilfe", EVERYONE),
+    ("pages.backlinks", f"/-/backlinks/{MEMBERS_PAGE}", MEMBERS_A),
+    ("pages.backlinks", f"/-/backlinks/{BOARD_PAGE}", BOARD_A),
+    ("pages.index", "/-/pages", EVERYONE),
+    ("pages.index", "/-/pages?prefix=lv/kv-a", EVERYONE),
+    ("pages.problems", "/-/problems", EVERYONE),
+    ("pages.rename", f"/-/rename/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
+    ("pages.rename", f"/-/rename/{BOARD_PAGE}", EDIT_BOARD_A),
+    ("pages.rename", f"/-/rename/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
+    ("pages.delete", f"/-/delete/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
+    ("pages.delete", f"/-/delete/{BOARD_PAGE}", EDIT_BOARD_A),
+    ("pages.delete", f"/-/delete/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
+    ("pages.revert", f"/-/revert/{MEMBERS_PAGE}?rev={{first}}", EDIT_MEMBERS_A),
+    ("pages.revert", f"/-/revert/{BOARD_PAGE}?rev={{first}}", EDIT_BOARD_A),
+    # -- core: history and documents
+    ("history.history", "/-/history/hilfe", EVERYONE),
+    ("history.history", f"/-/history/{MEMBERS_PAGE}", MEMBERS_A),
+    ("history.history", f"/-/history/{BOARD_PAGE}", BOARD_A),
+    ("history.diff", f"/-/diff/{MEMBERS_PAGE}", MEMBERS_A),
+    ("history.diff", f"/-/diff/{BOARD_PAGE}?from={{first}}", BOARD_A),
+    ("history.changes", "/-/changes", EVERYONE),
+    ("history.feed", "/-/changes.atom", EVERYONE),
+    ("files.files", "/-/files/hilfe", EVERYONE),
+    ("files.files", f"/-/files/{MEMBERS_PAGE}", MEMBERS_A),
+    ("files.files", f"/-/files/{DOCUMENT}", MEMBERS_A),
+    ("files.files", f"/-/files/{DOCUMENT}?rev={{first}}", MEMBERS_A),
+    ("files.files", f"/-/files/{BOARD_PAGE}", BOARD_A),
+    ("files.versions", f"/-/file-history/{DOCUMENT}", MEMBERS_A),
+    ("files.delete", f"/-/file-delete/{DOCUMENT}", NO_GET),
+    # -- core: accounts and administration
+    ("account.login", "/-/login", (200, 302, 302, 302, 302, 302, 302)),
+    ("account.login_2fa", "/-/login/2fa", (302, 302, 302, 302, 302, 302, 302)),
+    ("account.logout", "/-/logout", NO_GET),
+    ("account.account", "/-/account", LOGGED_IN),
+    ("account.delete_account", "/-/account/delete", LOGGED_IN),
+    ("account.export", "/-/account/export", LOGGED_IN),
+    ("account.verify", "/-/verify/nope", NOBODY),
+    ("account.reset_request", "/-/password-reset", EVERYONE),
+    ("account.reset", "/-/password-reset/nope", NOBODY),
+    ("account.me", "/-/me", LOGGED_IN),
+    ("admin.overview", "/-/admin/", (302, 403, 403, 403, 403, 403, 200)),
+    ("admin.toggle_admin", "/-/admin/users/1/admin", NO_GET),
+    # -- core: JSON API (writes need a bearer token; a session cookie is never enough)
+    ("api.list_pages", "/-/api/v1/pages", EVERYONE),
+    ("api.get_page", "/-/api/v1/pages/hilfe", EVERYONE),
+    ("api.get_page", f"/-/api/v1/pages/{MEMBERS_PAGE}", MEMBERS_A),
+    ("api.get_page", f"/-/api/v1/pages/{MEMBERS_PAGE}?rev={{first}}", MEMBERS_A),
+    ("api.get_page", f"/-/api/v1/pages/{BOARD_PAGE}", BOARD_A),
+    ("api.save_page", f"PUT /-/api/v1/pages/{MEMBERS_PAGE}", (401,) * 7),
+    ("api.changes", "/-/api/v1/changes", EVERYONE),
+    ("static", "/-/static/wiki.css", EVERYONE),
+    # -- search (results are filtered: see test_spaces.py)
+    ("search.search", "/-/search", EVERYONE),
+    ("search.search", "/-/search?q=Geheime", EVERYONE),
+    ("search.titles", "/-/search/titles?q=Proto", EVERYONE),
+    ("search.api", "/-/api/v1/search?q=Geheime", EVERYONE),
+    ("search.api", "/-/api/v1/search", (400,) * 7),
+    # -- spaces: listing, directory, audit log, contacts, profile
+    ("spaces.index", "/-/spaces/", EVERYONE),
+    ("spaces.members", "/-/spaces/lv/kv-a/members", MANAGE_A),
+    ("spaces.members", "/-/spaces/lv/kv-a/ov/members", MANAGE_A),
+    ("spaces.members", "/-/spaces/lv/kv-b/members", MANAGE_B),
+    ("spaces.members", "/-/spaces/lv/nirgends/members", SPACE_MISSING),
+    ("spaces.members", "/-/spaces/hilfe/members", SPACE_MISSING),
+    ("spaces.members_csv", "/-/spaces/lv/kv-a/members.csv", MANAGE_A),
+    ("spaces.members_csv", "/-/spaces/lv/kv-b/members.csv", MANAGE_B),
+    ("spaces.members_vcard", "/-/spaces/lv/kv-a/members.vcf", MANAGE_A),
+    ("spaces.members_vcard", "/-/spaces/lv/kv-b/members.vcf", MANAGE_B),
+    ("spaces.audit_log", "/-/spaces/lv/kv-a/audit", MANAGE_A),
+    ("spaces.audit_log", "/-/spaces/lv/kv-b/audit", MANAGE_B),
+    ("spaces.contacts", "/-/spaces/lv/kv-a/contacts", IN_A),
+    ("spaces.contacts", "/-/spaces/lv/kv-b/contacts", IN_B),
+    ("spaces.contacts", "/-/spaces/lv/contacts", IN_LV),
+    ("spaces.profile", "/-/spaces/profile", LOGGED_IN),
+    # -- spaces: announcements, documents, invitations, requests
+    ("spaces.announcements", "/-/spaces/lv/kv-a/announcements", IN_A),
+    ("spaces.announcements", "/-/spaces/lv/kv-b/announcements", IN_B),
+    ("spaces.announcement", "/-/spaces/lv/kv-a/announcements/{announcement}", IN_A),
+    ("spaces.announcement", "/-/spaces/lv/kv-b/announcements/{announcement}", SPACE_MISSING),
+    ("spaces.documents", "/-/spaces/lv/kv-a/documents", EVERYONE),
+    ("spaces.documents", "/-/spaces/lv/nirgends/documents", NOBODY),
+    ("spaces.invitations", "/-/spaces/lv/kv-a/invitations", MANAGE_A),
+    ("spaces.invitations", "/-/spaces/lv/kv-b/invitations", MANAGE_B),
+    ("spaces.join_link", "/-/spaces/lv/kv-a/invitations/{link}", MANAGE_A),
+    ("spaces.join_qr", "/-/spaces/lv/kv-a/invitations/{link}/qr.png", MANAGE_A),
+    ("spaces.requests", "/-/spaces/lv/kv-a/requests", MANAGE_A),
+    ("spaces.requests", "/-/spaces/lv/kv-b/requests", MANAGE_B),
+    # -- spaces: public links (GET only shows a page; nothing is used up or changed)
+    ("spaces_public.accept_invitation", "/-/invite/{invite}", EVERYONE),
+    ("spaces_public.accept_invitation", "/-/invite/nope", NOBODY),
+    ("spaces_public.join", "/-/join/{join}", EVERYONE),
+    ("spaces_public.join", "/-/join/nope", NOBODY),
+    ("spaces_public.unsubscribe", "/-/unsubscribe/{unsubscribe}", EVERYONE),
+    ("spaces_public.unsubscribe", "/-/unsubscribe/nope", NOBODY),
+]
+
+
+@pytest.fixture
+def world(spaces):
+    """Real objects for the placeholders of ``CASES``."""
+    from plugins.spaces import announce, invite
+    from plugins.spaces.models import Announcement, Delivery, Invitation
+    from wiki.auth import token_hash
+    from wiki.db import User, utcnow
+
+    values = {"first": spaces.head(), "invite": "einladung-" + "x" * 32}
+    with spaces.app.test_request_context(), spaces.state.sessions() as session:
+        board_a = session.get(User, spaces.user_id("board_a"))
+        member_a = session.get(User, spaces.user_id("member_a"))
+        announcement = Announcement(
+            space="lv/kv-a",
+            audience="members",
+            subject="Einladung zur Mitgliederversammlung",
+            body="Am Dienstag.",
+            author_id=board_a.id,
+        )
+        session.add(announcement)
+        session.flush()
+        session.add(Delivery(announcement_id=announcement.id, user_id=member_a.id))
+        session.add(
+            Invitation(
+                space="lv/kv-a",
+                kind="personal",
+                token_hash=token_hash(values["invite"]),
+                email="neu@example.org",
+                name="Neu Zugang",
+                created_by=board_a.id,
+                expires_at=utcnow() + timedelta(days=7),
+            )
+        )
+        link = invite.create_link(session, "lv/kv-a", 7, 10, board_a)
+        values["link"] = link.id
+        values["join"] = invite.link_token(link)
+        values["unsubscribe"] = announce.unsubscribe_token(session, member_a, None)[0]
+        values["announcement"] = announcement.id
+        session.commit()
+    return values
+
+
+def request_of(case_url: str, values: dict) -> tuple[str, str]:
+    method, _, url = case_url.rpartition(" ")
+    return (method or "GET"), url.format(**values)
+
+
+def test_every_route_is_in_the_matrix(app):
+    covered = {endpoint for endpoint, _, _ in CASES}
+    missing = sorted(
+        (rule.endpoint, rule.rule, ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in covered
+    )
+    assert not missing, (
+        f"{len(missing)} route(s) missing from the permission matrix of the spaces app; add a "
+        "case with the expected status per role to CASES in "
+        "tests/plugins/test_spaces_matrix.py:\n"
+        + "\n".join(f"  {endpoint:<36} {methods:<16} {rule}" for endpoint, rule, methods in missing)
+    )
+
+
+def test_the_matrix_names_only_existing_routes(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    stale = sorted({endpoint for endpoint, _, _ in CASES} - endpoints)
+    assert not stale, f"CASES name endpoints that no longer exist: {stale}"
+
+
+def test_each_case_reaches_its_endpoint(app, world):
+    """A case must test the route it is filed under (not another one matching the URL)."""
+    adapter = app.url_map.bind("wiki.test")
+    wrong = []
+    for endpoint, case_url, _ in CASES:
+        method, url = request_of(case_url, world)
+        path = url.split("?", 1)[0]
+        try:
+            matched = adapter.match(path, method=method)[0]
+        except MethodNotAllowed:  # a GET to a POST-only route: which route refused it?
+            matched = adapter.match(path, method="POST")[0]
+        if matched != endpoint:
+            wrong.append(f"{case_url} reaches {matched}, filed under {endpoint}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(spaces, world, role):
+    client = spaces.login(role)
+    column = ROLES.index(role)
+    problems = []
+    for endpoint, case_url, expected in CASES:
+        method, url = request_of(case_url, world)
+        response = client.open(url, method=method)
+        if response.status_code != expected[column]:
+            problems.append(
+                f"{endpoint:<34} {method} {url}: {response.status_code}, "
+                f"expected {expected[column]}"
+            )
+    assert not problems, f"{role}:\n" + "\n".join(problems)
+
+
+FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+
+
+@pytest.mark.parametrize("role", ["board_a", "admin"])
+def test_pages_have_csrf_tokens_and_no_inline_code(spaces, world, role):
+    """Every POST form carries a CSRF token; no inline scripts, styles or event handlers."""
+    client = spaces.login(role)
+    problems = []
+    for _endpoint, case_url, _ in CASES:
+        method, url = request_of(case_url, world)
+        if method != "GET":
+            continue
+        response = client.get(url)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        html = response.get_data(as_text=True)
+        for attributes, body in FORM_RE.findall(html):
+            if re.search(r'method="post"', attributes, re.I) and 'name="csrf_token"' not in body:
+                problems.append(f"{url}: POST form without CSRF token ({attributes.strip()})")
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html, re.I):
+            problems.append(f"{url}: inline <script>")
+        if re.search(r"<style\b|\sstyle=\"|\son[a-z]+=\"", html, re.I):
+            problems.append(f"{url}: inline style or event handler")
+    assert not problems, "\n".join(problems)
+
+
+#: POST routes that are deliberately exempt from the CSRF check, with the reason.
+CSRF_EXEMPT = {
+    "spaces_public.unsubscribe": "one-click unsubscribe by mail clients (RFC 8058); the secret "
+    "token in the address authorises it, and it only ever switches mails off",
+}
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
+    """Form routes that change state accept no POST without the CSRF token (the API is exempt:
+    its writes need a bearer token)."""
+    client = spaces.login("board_a")
+    before = spaces.head()
+    first_url = {}
+    for endpoint, case_url, _ in CASES:
+        first_url.setdefault(endpoint, request_of(case_url, world)[1])
+    posting = sorted(
+        rule.endpoint
+        for rule in spaces.app.url_map.iter_rules()
+        if "POST" in rule.methods
+        and not rule.endpoint.startswith("api.")
+        and rule.endpoint not in CSRF_EXEMPT
+    )
+    problems = []
+    for endpoint in posting:
+        url = first_url[endpoint]
+        response = client.post(url, data={"action": "add", "user": "bob", "text": "x"})
+        if response.status_code != 400 or "Sicherheitstoken" not in response.get_data(as_text=True):
+            problems.append(f"{endpoint} {url}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+    assert spaces.head() == before
+    assert "lv/kv-a" not in spaces.principal("other").memberships
