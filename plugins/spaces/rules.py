@@ -137,6 +137,8 @@ def can(principal: A.Principal, action: str, page: A.PageRef | None, spaces: Map
     if action == A.EDIT:
         if not principal.logged_in or not may_read(principal, page.visibility, space):
             return False
+        if page.path == space and is_board_of_or_above(principal, space, spaces):
+            return True  # the definition page: its space's managers may change it
         return is_board(principal, space) if info.edit == "board" else is_member(principal, space)
     if action in (A.WIDEN, A.MANAGE):
         return principal.logged_in and is_board_of_or_above(principal, space, spaces)

@@ -904,3 +904,13 @@ def test_space_index_is_a_tree_of_visible_spaces(login):
     assert "Ortsverband A-Nord" in html and "Kreisverband B" in html
     assert "/-/spaces/lv/kv-a/members" not in html
     assert "/-/spaces/lv/kv-a/members" in text_of(login("board_lv").get("/-/spaces/"))
+
+
+def test_the_board_of_an_enclosing_space_changes_a_definition(spaces, login):
+    """Board of LV is no member of KV A, yet manages it: it may change A's definition page."""
+    text = with_meta(raw(spaces, "lv/kv-a"), name="Kreisverband A (neu)")
+    assert edit(spaces, login("board_lv"), "lv/kv-a", text).status_code == 302
+    assert space_row(spaces, "lv/kv-a").name == "Kreisverband A (neu)"
+    # …but not the pages inside it that are for A's members.
+    response = edit(spaces, login("board_lv"), "lv/kv-a/protokoll", "geändert")
+    assert response.status_code in (403, 404)

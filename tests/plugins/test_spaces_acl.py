@@ -250,6 +250,8 @@ def allowed(action: str, page: PageRef) -> set[str]:
             {"member_a", "board_a", "member_ov", "board_lv", "member_b", "board_b"},
         ),
         (PageRef("lv/kv-a/ov/p", "members", "lv/kv-a/ov"), {"member_ov"}),
+        # a space's definition page: its members, and the boards that manage the space
+        (PageRef("lv/kv-a", "public", "lv/kv-a"), {"member_a", "board_a", "member_ov", "board_lv"}),
     ],
 )
 def test_edit_rule(page, editors):
