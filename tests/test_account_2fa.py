@@ -13,7 +13,7 @@ import pytest
 from conftest import PASSWORD, log_in
 from sqlalchemy import select
 
-from wiki import auth, totp
+from wiki import auth, qr, totp
 from wiki.db import Token, User
 
 SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7 ]+)<')
@@ -108,7 +108,7 @@ def test_setup_shows_the_secret_as_text_and_as_qr_code(login, app):
     assert f'href="{uri}"' in html
     png = base64.b64decode(QR_RE.search(html).group(1))
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    matrix = totp.qr_matrix(uri.replace("&amp;", "&"))
+    matrix = qr.qr_matrix(uri.replace("&amp;", "&"))
     assert decode_png(png, 5) == matrix
     assert 'style="' not in html and "<script>" not in html
     # Not switched on before a code confirmed it: the login still needs only the password.
@@ -119,7 +119,7 @@ def test_setup_shows_the_secret_as_text_and_as_qr_code(login, app):
 
 
 def decode_png(data: bytes, scale: int) -> list[list[bool]]:
-    """The module matrix of a 1-bit greyscale PNG written by ``totp.png``."""
+    """The module matrix of a 1-bit greyscale PNG written by ``wiki.qr.png``."""
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     assert (depth, colour) == (1, 0) and width == height
     pos, idat = 8, b""

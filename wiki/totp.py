@@ -13,16 +13,11 @@ to go afterwards. Nobody is logged in until the code is right.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import secrets
-import struct
 import time
-import zlib
 
 import pyotp
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import delete, func, or_, select, update
 
 from wiki.auth import token_hash
@@ -229,48 +224,3 @@ def pending_user(session, pending: dict) -> User | None:
     if not hmac.compare_digest(user.get_id(), session_id):
         return None
     return user
-
-
-# --- QR code --------------------------------------------------------------------------------
-
-
-def qr_matrix(text: str) -> list[list[bool]]:
-    """The modules of a QR code for ``text`` (True is dark), with the quiet zone."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
-    code.add_data(text)
-    code.make(fit=True)
-    return code.get_matrix()
-
-
-def png(matrix: list[list[bool]], scale: int = 5) -> bytes:
-    """A black-and-white PNG (1 bit greyscale) of ``matrix``, each module ``scale`` pixels."""
-    size = len(matrix) * scale
-    lines = []
-    for row in matrix:
-        bits = []
-        for dark in row:
-            bits.extend([0 if dark else 1] * scale)
-        bits.extend([1] * (-len(bits) % 8))
-        packed = bytes(
-            int("".join(str(bit) for bit in bits[i : i + 8]), 2) for i in range(0, len(bits), 8)
-        )
-        lines.extend([b"\x00" + packed] * scale)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(lines), 9))
-        + chunk(b"IEND", b"")
-    )
-
-
-def qr_data_uri(text: str, scale: int = 5) -> tuple[str, int]:
-    """An inline ``data:image/png;base64,…`` QR code of ``text`` and its width in pixels."""
-    matrix = qr_matrix(text)
-    encoded = base64.b64encode(png(matrix, scale)).decode("ascii")
-    return f"data:image/png;base64,{encoded}", len(matrix) * scale

@@ -18,12 +18,9 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-import struct
-import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-import qrcode
 from flask import (
     Blueprint,
     Response,
@@ -49,6 +46,7 @@ from wiki import auth
 from wiki.auth import current_principal, token_hash
 from wiki.db import User, get_db, utcnow
 from wiki.mail import normalize_address
+from wiki.qr import qr_png
 from wiki.views.account import external_url, start_verification, valid_email
 from wiki.views.common import wiki
 from wiki.web import format_dt
@@ -460,41 +458,6 @@ def number(value: str, default: int, low: int, high: int) -> int | None:
     return result if low <= result <= high else None
 
 
-# -- QR code ------------------------------------------------------------------------------------
-
-
-def qr_png(text: str, scale: int = QR_SCALE) -> bytes:
-    """A black-and-white PNG of the QR code for ``text`` (no imaging library needed)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(text)
-    code.make(fit=True)
-    return png_from_matrix(code.get_matrix(), scale)
-
-
-def png_from_matrix(matrix: list[list[bool]], scale: int) -> bytes:
-    """A 1-bit grayscale PNG; ``True`` cells are black, each ``scale`` pixels wide."""
-    width = len(matrix[0]) * scale
-    height = len(matrix) * scale
-    raw = bytearray()
-    for row in matrix:
-        bits = "".join(("0" if dark else "1") * scale for dark in row)
-        bits += "1" * (-len(bits) % 8)
-        line = bytes([0]) + int(bits, 2).to_bytes(len(bits) // 8, "big")
-        raw += line * scale
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(raw), 9))
-        + chunk(b"IEND", b"")
-    )
-
-
 # -- routes of the board ------------------------------------------------------------------------
 
 
@@ -640,7 +603,7 @@ def register(bp, plugin) -> None:
         url = link_url(row)
         if url is None:
             abort(404)
-        response = Response(qr_png(url), mimetype="image/png")
+        response = Response(qr_png(url, QR_SCALE), mimetype="image/png")
         response.headers["Cache-Control"] = "private, no-store"
         return response
 

@@ -137,40 +137,32 @@ def make_blueprint(plugin) -> Blueprint:
             problems=problems,
         ), (400 if problems else 200)
 
-    @bp.get("/<path:space>/members.csv")
-    @login_required
-    def members_csv(space):
-        """CSV export of the directory (German spreadsheet conventions)."""
+    def export(space, action, render, mimetype, suffix):
+        """A directory export: board only, second factor, written to the audit log."""
         require_manage(plugin, space)
         blocked = require_second_factor()
         if blocked:
             return blocked
         entries = directory.entries(get_db(), plugin, space)
-        audit(space, "export-csv", f"rows={len(entries)}")
-        body = directory.to_csv(entries)
-        response = Response(body, mimetype="text/csv")
+        audit(space, action, f"rows={len(entries)}")
+        response = Response(render(entries), mimetype=mimetype)
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="mitglieder-{space.replace("/", "-")}.csv"'
+            f'attachment; filename="mitglieder-{space.replace("/", "-")}.{suffix}"'
         )
         response.headers["Cache-Control"] = "private, no-store"
         return response
+
+    @bp.get("/<path:space>/members.csv")
+    @login_required
+    def members_csv(space):
+        """CSV export of the directory (German spreadsheet conventions)."""
+        return export(space, "export-csv", directory.to_csv, "text/csv", "csv")
 
     @bp.get("/<path:space>/members.vcf")
     @login_required
     def members_vcard(space):
         """vCard export of the directory."""
-        require_manage(plugin, space)
-        blocked = require_second_factor()
-        if blocked:
-            return blocked
-        entries = directory.entries(get_db(), plugin, space)
-        audit(space, "export-vcard", f"rows={len(entries)}")
-        response = Response(directory.to_vcard(entries), mimetype="text/vcard")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="mitglieder-{space.replace("/", "-")}.vcf"'
-        )
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return export(space, "export-vcard", directory.to_vcard, "text/vcard", "vcf")
 
     @bp.get("/<path:space>/audit")
     @login_required
@@ -286,13 +278,7 @@ def overview_section(plugin, page, principal) -> Markup:
     acl = current_app.extensions["wiki"].acl
     ref = A.PageRef(space, "public", space)
     manage = acl.can(principal, A.MANAGE, ref)
-    count = None
-    if manage:
-        count = db.scalar(
-            select(func.count(func.distinct(Membership.user_id))).where(
-                or_(Membership.space == space, Membership.space.like(f"{space}/%"))
-            )
-        )
+    count = directory.member_count(db, space) if manage else None
     return Markup(
         render_template(
             "spaces/overview.html",

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, or_, select
 
-from wiki import auth, totp
+from wiki import auth, qr, totp
 from wiki.auth import current_principal
 from wiki.db import Change, LoginAttempt, MailMessage, Token, User, get_db, utcnow
 from wiki.views.common import wiki
@@ -259,7 +259,7 @@ def totp_setup(user: User) -> dict | None:
     if user.has_totp or not user.totp_secret:
         return None
     uri = totp.provisioning_uri(user.totp_secret, user.handle, current_app.config["WIKI_SITE_NAME"])
-    image, size = totp.qr_data_uri(uri)
+    image, size = qr.qr_data_uri(uri)
     return {"secret": totp.grouped(user.totp_secret), "uri": uri, "qr": image, "qr_size": size}
 
 

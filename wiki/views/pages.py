@@ -175,36 +175,18 @@ def save(path, text, base, message, exists):
             base=conflict.head,
             message=message,
         ), 409
-    except ValidationFailed as exc:
+    except (ValidationFailed, NotAvailable, Forbidden) as exc:
+        # The editor again, with the user's text and every problem; nothing was saved.
+        status = {ValidationFailed: 400, NotAvailable: 409, Forbidden: 403}[type(exc)]
         return render_template(
             "edit.html",
             path=path,
             text=text,
             base=base,
             message=message,
-            problems=exc.problems,
+            problems=getattr(exc, "problems", None) or [str(exc)],
             exists=exists,
-        ), 400
-    except NotAvailable as exc:
-        return render_template(
-            "edit.html",
-            path=path,
-            text=text,
-            base=base,
-            message=message,
-            problems=[str(exc)],
-            exists=exists,
-        ), 409
-    except Forbidden as exc:
-        return render_template(
-            "edit.html",
-            path=path,
-            text=text,
-            base=base,
-            message=message,
-            problems=[str(exc)],
-            exists=exists,
-        ), 403
+        ), status
     flash(_("Gespeichert."), "success")
     return redirect(url_for("pages.view", path=path))
 
