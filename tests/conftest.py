@@ -71,6 +71,8 @@ def make_test_app(tmp_path, **overrides):
 def app(tmp_path):
     app = make_test_app(tmp_path)
     yield app
+    app.extensions["wiki"].search.wait_idle()
+    app.extensions["wiki"].search.close()
     app.extensions["wiki"].store.close()
     app.extensions["wiki"].engine.dispose()
 

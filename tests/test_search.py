@@ -591,6 +591,7 @@ def _saver(instance: str, worker: int, count: int, start, out) -> None:
             content.save(ADMIN, path, text, None, f"{worker}/{i}", create=True)
             if i % 2:
                 content.save(ADMIN, path, text + " Nachtrag.", state.store.head(), "mehr")
+        state.search.wait_idle()  # a served worker lives on; this one is about to exit
         state.store.close()
         out.put((worker, "ok"))
     except Exception as exc:  # noqa: BLE001

@@ -172,6 +172,9 @@ class SearchService:
         )
         self._local = threading.local()
         self._broken: set = set()
+        self._background_lock = threading.Lock()
+        self._background: threading.Thread | None = None
+        self._background_pending = False
 
     # -- hooks: the sync ---------------------------------------------------------------------
 
@@ -226,11 +229,50 @@ class SearchService:
         self._local.run = None
         if run is not None and run.head != head:
             run = None
+        if run is None or not run.complete:
+            # An edit: bring the index up in the background, so a save does not wait for
+            # whoosh. A query never sees it stale: ensure_fresh() catches up first.
+            self._schedule_catch_up()
+            return
         try:
             with self.store.locked(WRITE_LOCK_TIMEOUT):
                 self._flush_locked(run, head, session)
         except Exception:  # noqa: BLE001 - a later query catches up from git
             log.exception("search: index update to %s failed; it will catch up later", head)
+
+    def _schedule_catch_up(self) -> None:
+        """Run (or re-run) the background index update of this process."""
+        with self._background_lock:
+            self._background_pending = True
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(
+                target=self._catch_up_loop, name="wiki-search-index", daemon=True
+            )
+            self._background.start()
+
+    def _catch_up_loop(self) -> None:
+        while True:
+            with self._background_lock:
+                if not self._background_pending:
+                    self._background = None
+                    return
+                self._background_pending = False
+            try:
+                with self.store.locked(WRITE_LOCK_TIMEOUT), self.state.sessions() as session:
+                    row = session.get(SyncState, "core")
+                    target = row.commit if row is not None and row.commit else None
+                    snap = self.store.snapshot()
+                    if not self._fresh(snap, target):
+                        self._catch_up_locked(session, snap, target)
+            except Exception:  # noqa: BLE001 - the next query or save catches up again
+                log.exception("search: background index update failed")
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until the background index update is done (benchmarks, tests, shutdown)."""
+        thread = self._background
+        if thread is not None:
+            thread.join(timeout)
 
     def _document(self, session, page) -> dict | None:
         """The index document of ``page`` from its projection row (None if it has none)."""
