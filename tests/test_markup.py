@@ -395,3 +395,16 @@ def test_render_from_many_threads():
     assert sample.documents == {"datei-3.pdf"}
     assert sample.widgets == [Widget("poll", {"frage": "Frage 3"})]
     assert [t[1] for t in sample.toc[:3]] == ["dokument-3", "abschnitt", "abschnitt-2"]
+
+
+def test_link_projection_agrees_with_the_renderer():
+    """The links table is filled without rendering; it must find what the renderer links."""
+    from wiki.linkedit import extract_links
+
+    text = (
+        "[[Start]] und [[./unter|Text]], [[../nachbar#abschnitt]], [[Beschlüsse 2024]]\n\n"
+        "`[[nicht-im-code]]`\n\n```\n[[auch-nicht]]\n```\n\n- [[in-liste]]\n"
+        "| a | b |\n|---|---|\n| [[in-tabelle]] | x |\n"
+    )
+    rendered = Renderer().render(text, "a/b")
+    assert extract_links(text, "a/b") == rendered.links

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from wiki.pages import resolve_target
+from wiki.pages import is_valid_path, resolve_target
 
 WIKILINK_RE = re.compile(r"\[\[([^\]|#\n]+)(#[^\]|\n]*)?(\|[^\]\n]*)?\]\]")
 CODE_RE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]+`)", re.M | re.S)
@@ -26,3 +26,21 @@ def rewrite_links(text: str, current: str, old: str, new: str) -> str:
     parts = CODE_RE.split(text)
     # Odd indexes are code (the split pattern has one group); leave them untouched.
     return "".join(p if i % 2 else WIKILINK_RE.sub(replace, p) for i, p in enumerate(parts))
+
+
+def extract_links(text: str, current: str) -> set[str]:
+    """Page paths that ``text`` (page ``current``) links to with wikilinks, outside code.
+
+    Used for the ``links`` projection without rendering the page (reindexing 10,000 pages
+    would otherwise spend most of its time in the markdown renderer).
+    """
+    parts = CODE_RE.split(text)
+    found = set()
+    for index, part in enumerate(parts):
+        if index % 2:
+            continue
+        for match in WIKILINK_RE.finditer(part):
+            path = resolve_target(match.group(1), current)
+            if path and is_valid_path(path):
+                found.add(path)
+    return found

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 
 from wiki import pages as P
 from wiki.db import Change, Document, Link, PageRow, Redirect, SyncState, utcnow
+from wiki.linkedit import extract_links
 from wiki.storage import Revision
 
 STATE_KEY = "core"
@@ -256,7 +257,6 @@ class Syncer:
         data = self.state.store.read_blob(blob)
         page = P.Page.parse(path, data, blob=blob)
         space, default_visibility = self.page_scope(session, path)
-        rendered = self.render(page)
         problems = list(page.problems) or self.type_problems(session, page, head)
         session.merge(
             PageRow(
@@ -274,7 +274,7 @@ class Syncer:
             )
         )
         session.execute(delete(Link).where(Link.src == path))
-        for dst in sorted(rendered.links - {path}):
+        for dst in sorted(extract_links(page.body, path) - {path}):
             session.add(Link(src=path, dst=dst))
         session.execute(delete(Redirect).where(Redirect.old_path == path))
         self.state.pm.hook.wiki_page_changed(
