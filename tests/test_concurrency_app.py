@@ -17,6 +17,9 @@ pytestmark = pytest.mark.slow
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # 40 clients connect at once; the default listen backlog of 5 makes the kernel reset some
+    # connections before the server sees them (gunicorn's backlog is 2048).
+    request_queue_size = 128
 
 
 class QuietHandler(WSGIRequestHandler):
