@@ -67,7 +67,7 @@ USERS = (
 def space_text(name: str, code: str, kind: str, visibility: str) -> str:
     """The definition page of a demo space."""
     return (
-        f"---\ntype: space\nname: {name}\ncode: {code}\nkind: {kind}\n"
+        f"---\ntitle: {name}\ntype: space\nname: {name}\ncode: {code}\nkind: {kind}\n"
         f"default_visibility: {visibility}\nedit: members\nvisibility: public\n---\n"
         f"Das ist der Bereich „{name}“.\n"
     )
