@@ -28,7 +28,8 @@ def register(cli) -> None:
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             for row in session.scalars(select(Space).order_by(Space.path)):
                 count = member_count(session, row.path)
-                click.echo(f"{row.path}\t{row.code}\t{row.kind}\t{row.name}\t{count} Mitglieder")
+                people = "1 Mitglied" if count == 1 else f"{count} Mitglieder"
+                click.echo(f"{row.path}\t{row.code}\t{row.kind}\t{row.name}\t{people}")
 
     @space.command("members")
     @instance_option
