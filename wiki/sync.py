@@ -13,7 +13,6 @@ import fcntl
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
@@ -382,9 +381,3 @@ class Syncer:
                         f"document {key[0]}/{key[1]} differs between git and projection"
                     )
         return problems
-
-
-def last_sync(session) -> tuple[str | None, datetime | None]:
-    """The commit the core projection reflects and when it was synced."""
-    row = session.get(SyncState, STATE_KEY)
-    return (row.commit, row.updated_at) if row else (None, None)

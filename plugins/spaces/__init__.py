@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
 from plugins.spaces import rules
@@ -266,8 +265,3 @@ def wiki_cli(cli):
     from plugins.spaces.cli import register
 
     register(cli)
-
-
-def section(html: str) -> Markup:
-    """Trusted HTML rendered from the plugin's templates."""
-    return Markup(html)

@@ -651,8 +651,3 @@ def me():
         s for s in wiki().pm.hook.wiki_dashboard_sections(principal=principal) if s is not None
     ]
     return render_template("me.html", edits=edits, sections=sections)
-
-
-def current_app_name() -> str:
-    """Site name for mails."""
-    return current_app.config["WIKI_SITE_NAME"]

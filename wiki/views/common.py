@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, current_app, g, url_for
 from markupsafe import Markup
 from sqlalchemy import select
@@ -169,11 +167,6 @@ def breadcrumbs(path: str) -> list[tuple[str, str | None]]:
         else:
             crumbs.append((parent.rsplit("/", 1)[-1], None))
     return crumbs
-
-
-def tags_of(row: PageRow) -> list[str]:
-    """The tags stored in a projection row."""
-    return json.loads(row.tags) if row.tags else []
 
 
 def page_number(arg: str | None) -> int:
