@@ -251,3 +251,21 @@ def test_commit_author_is_pseudonymous(login, app):
     assert revision.author_email.endswith("@noreply.invalid")
     history = login("user").get("/-/history/pseudo").get_data(as_text=True)
     assert "Alice Mitglied" in history
+
+
+def test_password_change_guesses_are_rate_limited(app):
+    client = log_in(app, "user")
+    with app.extensions["wiki"].sessions() as session:
+        before = session.query(User).filter_by(handle="alice").one().password_hash
+    for _ in range(5):
+        response = client.form(
+            "/-/account", {"action": "password", "current": "geraten", "new": "x" * 12}
+        )
+        assert response.status_code == 400
+    response = client.form(
+        "/-/account",
+        {"action": "password", "current": "correct horse battery", "new": "ein neues passwort"},
+    )
+    assert response.status_code == 429
+    with app.extensions["wiki"].sessions() as session:
+        assert session.query(User).filter_by(handle="alice").one().password_hash == before

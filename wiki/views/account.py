@@ -182,7 +182,12 @@ def account():
                 flash(_("Profil gespeichert."), "success")
                 return redirect(url_for("account.account"))
         elif action == "password":
+            # Guessing the current password here counts like failed logins.
+            keys = auth.login_keys(user.handle)
+            if auth.too_many_failures(db, keys):
+                abort(429)
             if not auth.check_password(user, request.form.get("current", "")):
+                auth.record_failure(db, keys)
                 problems.append(_("Das bisherige Passwort ist falsch."))
             else:
                 new = request.form.get("new", "")
