@@ -397,3 +397,15 @@ def test_codes_are_checked_with_a_window_of_one_step(clock):
     assert totp.matching_step(secret, code_at(secret, clock, -90), now) is None
     assert totp.matching_step(secret, "12345", now) is None
     assert totp.matching_step(secret, "abcdef", now) is None
+
+
+def test_enabling_two_factor_ends_other_sessions(app, clock):
+    """A session stolen before 2FA was switched on does not survive it."""
+    from conftest import log_in
+
+    other = log_in(app, "user")
+    assert other.get("/-/account").status_code == 200
+    client = log_in(app, "user")
+    enable(client, clock)
+    assert client.get("/-/account").status_code == 200
+    assert other.get("/-/account").status_code == 302

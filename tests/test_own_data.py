@@ -217,6 +217,9 @@ def test_delete_account_with_two_factor_login(login, app, plugin):
         user = session.scalar(select(User).where(User.handle == "alice"))
         user.totp_enabled_at = user.created_at
         session.commit()
+        session_id = user.get_id()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = session_id  # as after a login with the second factor
     response = client.form("/-/account/delete", {"password": PASSWORD, "confirm": "1"})
     assert response.status_code == 302
     row = user_by_id(app, user.id)

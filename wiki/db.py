@@ -79,9 +79,10 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        # The session stores the public id plus a fingerprint of the password hash, so that a
-        # password change ends every other session.
-        return f"{self.public_id}:{self.password_hash[-12:]}"
+        # The session stores the public id plus a fingerprint of the password hash and of the
+        # second factor, so that changing either ends every other session (and remember-me).
+        second = ":2" if self.has_totp else ""
+        return f"{self.public_id}:{self.password_hash[-12:]}{second}"
 
 
 class Token(Base):

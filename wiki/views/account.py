@@ -323,6 +323,7 @@ def two_factor_action(db, user: User, action: str):
     if action == "totp-confirm":
         codes = totp.enable(db, user)
         db.commit()
+        login_user(user)  # a new session id: other sessions of this account end
         session[totp.SESSION_FLAG] = True
         flash(_("Die Zwei-Faktor-Anmeldung ist eingeschaltet."), "success")
         return [], codes, 200
@@ -333,6 +334,7 @@ def two_factor_action(db, user: User, action: str):
         return [], codes, 200
     totp.disable(db, user)
     db.commit()
+    login_user(user)
     session[totp.SESSION_FLAG] = False
     flash(_("Die Zwei-Faktor-Anmeldung ist ausgeschaltet."), "info")
     return back
