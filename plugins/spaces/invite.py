@@ -33,6 +33,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import func, select, update
@@ -458,6 +459,30 @@ def number(value: str, default: int, low: int, high: int) -> int | None:
     return result if low <= result <= high else None
 
 
+def tell_requester(db, user: User, space_name: str, space: str, decision: str) -> None:
+    """Mail the board's decision on a membership request, in the requester's language."""
+    default = wiki().config["WIKI_DEFAULT_LOCALE"]
+    with force_locale(user.locale or default):
+        if decision == "approve":
+            subject = _("Willkommen bei %(space)s", space=space_name)
+            body = _(
+                "Hallo %(name)s,\n\nder Vorstand hat deinen Antrag angenommen: du bist jetzt "
+                "Mitglied von %(space)s.\n\n%(url)s\n",
+                name=user.display_name,
+                space=space_name,
+                url=external_url("pages.view", path=space),
+            )
+        else:
+            subject = _("Dein Antrag bei %(space)s", space=space_name)
+            body = _(
+                "Hallo %(name)s,\n\nder Vorstand hat deinen Antrag auf Mitgliedschaft in "
+                "%(space)s nicht angenommen. Bei Fragen wende dich bitte an den Vorstand.\n",
+                name=user.display_name,
+                space=space_name,
+            )
+    wiki().mailer.enqueue(db, user.email, str(subject), str(body))
+
+
 # -- routes of the board ------------------------------------------------------------------------
 
 
@@ -632,8 +657,11 @@ def register(bp, plugin) -> None:
             row.decided_by = current_user.id
             if decision == "approve":
                 join_space(db, row.user_id, space)
-            db.commit()
             user = db.get(User, row.user_id)
+            if user is not None and user.is_active:
+                tell_requester(db, user, plugin.rows(db)[space].name, space, decision)
+            db.commit()
+            wiki().mailer.kick()
             name = user.display_name if user is not None else "?"
             if decision == "approve":
                 flash(_("%(name)s ist jetzt Mitglied.", name=name), "success")

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from plugins.spaces.directory import add_member
 from plugins.spaces.models import Invitation, JoinRequest, Membership
 from wiki.cli import create_user
-from wiki.db import User, utcnow
+from wiki.db import MailMessage, User, utcnow
 
 LV = (
     "---\ntype: space\nname: Landesverband\ncode: LV\nkind: landesverband\n"
@@ -412,6 +412,11 @@ def test_join_request_needs_the_boards_approval(tmp_path):
     )
     assert decided.status_code == 302
     assert guest.get("/lv/intern").status_code == 200
+    with db_of(app) as db:  # the requester hears about the decision
+        subjects = db.scalars(
+            select(MailMessage.subject).where(MailMessage.recipient == nina.email)
+        ).all()
+        assert any("Willkommen" in subject for subject in subjects), subjects
 
 
 def test_declined_request_gives_no_access_and_logged_in_users_ask_with_one_click(tmp_path):
@@ -428,6 +433,8 @@ def test_declined_request_gives_no_access_and_logged_in_users_ask_with_one_click
     with db_of(app) as db:
         assert db.get(JoinRequest, request_id).status == "declined"
         assert db.scalar(select(func.count()).select_from(Membership)) == 2
+        erin_mail = db.scalar(select(MailMessage).where(MailMessage.recipient.like("erin@%")))
+        assert erin_mail is not None and "nicht angenommen" in erin_mail.body
 
 
 def test_join_link_use_limit_expiry_and_revocation(tmp_path):
