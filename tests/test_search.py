@@ -17,6 +17,7 @@ from whoosh import query as Q
 
 from wiki import create_app
 from wiki.acl import ANONYMOUS, Principal, ReadFilter
+from wiki.db import PageRow
 from wiki.hookspecs import hookimpl
 from wiki.search import BadQuery
 from wiki.search.analysis import fold, stem
@@ -432,7 +433,9 @@ def plugin_module(name):
         return {"gremium": F.ID(stored=True), "antragsteller": F.TEXT()}
 
     @hookimpl
-    def wiki_search_document(page):
+    def wiki_search_document(page, session):
+        # The session sees the projection of the commit being indexed.
+        assert session.get(PageRow, page.path) is not None
         return {
             "gremium": str(page.meta.get("gremium", "")) or None,
             "antragsteller": str(page.meta.get("antragsteller", "")) or None,

@@ -122,8 +122,12 @@ def wiki_search_fields():
 
 
 @hookspec
-def wiki_search_document(page):
-    """Return ``{field_name: value}`` for ``page`` (fields declared in ``wiki_search_fields``)."""
+def wiki_search_document(page, session):
+    """Return ``{field_name: value}`` for ``page`` (fields declared in ``wiki_search_fields``).
+
+    ``session`` is a database session that sees the projections of the commit being indexed
+    (e.g. a plugin's own tables filled in ``wiki_page_changed``).
+    """
 
 
 @hookspec

@@ -207,11 +207,11 @@ def core_document(page, row) -> dict:
     }
 
 
-def full_document(page, row, pm, extra: dict[str, fields.FieldType]) -> dict:
+def full_document(page, row, pm, extra: dict[str, fields.FieldType], session=None) -> dict:
     """Core fields plus what the plugins add for their declared fields (never core fields)."""
     doc = core_document(page, row)
     if extra:
-        for part in pm.hook.wiki_search_document(page=page):
+        for part in pm.hook.wiki_search_document(page=page, session=session):
             for name, value in (part or {}).items():
                 if name in extra and value is not None:
                     doc[name] = value

@@ -280,7 +280,7 @@ class SearchService:
         if row is None:
             return None
         try:
-            return full_document(page, row, self.state.pm, self.extra_fields)
+            return full_document(page, row, self.state.pm, self.extra_fields, session)
         except Exception:  # noqa: BLE001 - a plugin's fields must not keep the page out
             log.exception("search: plugin fields of %s failed", page.path)
             return core_document(page, row)
