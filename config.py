@@ -94,6 +94,9 @@ class DefaultConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
 
+    #: With ``TESTING``: let unexpected errors propagate to the test instead of a 500 page.
+    WIKI_RAISE_ERRORS = True
+
     #: Trust ``X-Forwarded-*`` headers from this many proxies (set 1 behind nginx).
     WIKI_PROXY_COUNT = 0
 

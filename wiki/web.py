@@ -142,7 +142,7 @@ def unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return http_error(exc)
     current_app.logger.exception("Unhandled error on %s", request.path)
-    if current_app.config.get("TESTING") and current_app.config.get("WIKI_RAISE_ERRORS", True):
+    if current_app.config.get("TESTING") and current_app.config["WIKI_RAISE_ERRORS"]:
         raise exc
     return error_response(500, _("Ein unerwarteter Fehler ist aufgetreten."))
 

@@ -17,9 +17,9 @@ from wiki.auth import current_principal
 from wiki.content import Forbidden, NotAvailable, ValidationFailed
 from wiki.db import PageRow, get_db
 from wiki.queries import read_clause
-from wiki.storage import Conflict
+from wiki.storage import REV_RE, Conflict
 from wiki.views.common import can, content, page_at, page_number, render_page, wiki
-from wiki.views.history import changes_query, recent_changes
+from wiki.views.history import changes_page
 
 bp = Blueprint("api", __name__, url_prefix="/-/api/v1")
 
@@ -92,7 +92,7 @@ def save_page(path):
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return jsonify({"error": "bad_request", "message": _("JSON mit „text“ erwartet")}), 400
     base = data.get("base") or None
-    if base is not None and (not isinstance(base, str) or not _is_sha(base)):
+    if base is not None and (not isinstance(base, str) or not REV_RE.fullmatch(base)):
         return jsonify({"error": "bad_base", "message": _("Ungültige Ausgangsversion")}), 400
     ref = content().ref(get_db(), path)
     if ref is not None and not can(A.READ, ref):
@@ -124,19 +124,10 @@ def save_page(path):
     )
 
 
-def _is_sha(value: str) -> bool:
-    return 7 <= len(value) <= 40 and all(c in "0123456789abcdef" for c in value)
-
-
 @bp.get("/changes")
 def changes():
     """Recent changes the caller may read."""
-    size = int(wiki().config["WIKI_PAGE_SIZE"])
-    number = page_number(request.args.get("page"))
-    principal = current_principal()
-    rows = recent_changes(
-        principal, changes_query(principal).offset((number - 1) * size).limit(size + 1)
-    )
+    rows, number, has_next = changes_page()
     return jsonify(
         {
             "changes": [
@@ -149,9 +140,9 @@ def changes():
                     "message": change.message,
                     "at": change.at.isoformat() + "Z",
                 }
-                for change, title in rows[:size]
+                for change, title in rows
             ],
             "page": number,
-            "has_next": len(rows) > size,
+            "has_next": has_next,
         }
     )

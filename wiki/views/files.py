@@ -117,7 +117,7 @@ def listing(path):
 
 def download(path, name):
     """One document (``?rev=`` for an old version); raster images inline, all else as download."""
-    ref = readable_ref(path)
+    readable_ref(path)
     try:
         P.check_filename(name)
     except P.BadName:
@@ -131,7 +131,6 @@ def download(path, name):
     data = wiki().store.read(P.document_file(path, name), sha)
     if data is None:
         abort(404)
-    del ref
     mimetype = raster_type(data)
     response = Response(data, mimetype=mimetype or "application/octet-stream")
     disposition = "inline" if mimetype else "attachment"

@@ -193,21 +193,22 @@ def recent_changes(principal, query) -> list[tuple[SimpleNamespace, str | None]]
     return result
 
 
-@bp.get("/-/changes")
-def changes():
-    """Recent changes, paginated."""
+def changes_page() -> tuple[list, int, bool]:
+    """The ``?page=`` of recent changes for the current principal: rows, number, has_next."""
     size = int(wiki().config["WIKI_PAGE_SIZE"])
     number = page_number(request.args.get("page"))
     principal = current_principal()
     rows = recent_changes(
         principal, changes_query(principal).offset((number - 1) * size).limit(size + 1)
     )
-    return render_template(
-        "changes.html",
-        rows=rows[:size],
-        number=number,
-        has_next=len(rows) > size,
-    )
+    return rows[:size], number, len(rows) > size
+
+
+@bp.get("/-/changes")
+def changes():
+    """Recent changes, paginated."""
+    rows, number, has_next = changes_page()
+    return render_template("changes.html", rows=rows, number=number, has_next=has_next)
 
 
 @bp.get("/-/changes.atom")

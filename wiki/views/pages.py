@@ -27,7 +27,7 @@ from wiki.auth import current_principal
 from wiki.content import Forbidden, NotAvailable, NotFound, ValidationFailed
 from wiki.db import Link, PageRow, Redirect, get_db
 from wiki.markup import RenderCache
-from wiki.storage import Conflict
+from wiki.storage import REV_RE, Conflict
 from wiki.views.common import (
     breadcrumbs,
     can,
@@ -161,7 +161,7 @@ def edit(path):
 def save(path, text, base, message, exists):
     """Save through the content layer; conflicts → 409, invalid → 400, both keep the text."""
     try:
-        if base and not all(c in "0123456789abcdef" for c in base):
+        if base and not REV_RE.fullmatch(base):
             raise ValidationFailed([_("Ungültige Ausgangsversion.")])
         content().save(current_principal(), path, text, base or None, message, create=not base)
     except Conflict as conflict:
