@@ -34,6 +34,16 @@ class WikiState:
     search: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def content(self):
+        """The page operations (:class:`wiki.content.Content`) of this app."""
+        found = self.extra.get("content")
+        if found is None:
+            from wiki.content import Content
+
+            found = self.extra.setdefault("content", Content(self))
+        return found
+
 
 def load_config(app: Flask, config: dict | None) -> None:
     """defaults ← instance config.py ← environment ← ``config`` mapping."""

@@ -7,7 +7,7 @@ followed by a sync of the projections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -50,6 +50,8 @@ class ValidationContext:
     head: str | None
     store: object
     session: object
+    #: Every file this commit writes (bytes) or removes (None), e.g. the old names of a move.
+    changes: dict = field(default_factory=dict)
 
 
 class Content:
@@ -137,7 +139,9 @@ class Content:
         types = self.state.syncer.page_types()
         problems: list[str] = []
         sources = {old: new for new, old in moves.items()}
-        ctx = ValidationContext(principal=principal, head=head, store=store, session=session)
+        ctx = ValidationContext(
+            principal=principal, head=head, store=store, session=session, changes=merged
+        )
         for filename, data in merged.items():
             path = P.path_of_file(filename)
             document = None if path else P.document_of_file(filename)

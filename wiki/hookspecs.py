@@ -65,6 +65,14 @@ def wiki_reindex(session):
 
 
 @hookspec
+def wiki_check(head, session):
+    """Return a list of differences between the plugin's projections and git at ``head``.
+
+    Called by ``verbandswiki check`` (after the core's own comparison); empty when all agree.
+    """
+
+
+@hookspec
 def wiki_sync_done(head, session):
     """Projections have reached ``head`` (called after a sync that changed something)."""
 
@@ -108,17 +116,39 @@ def wiki_render_widget(kind, data, page, principal):
 
 @hookspec
 def wiki_page_sections(page, principal):
-    """Return extra HTML blocks (``markupsafe.Markup``) shown on a page view, or None."""
+    """Return an extra block shown on a page view, or None.
+
+    A ``markupsafe.Markup`` is shown above the page text; a :class:`wiki.plugins.PageSection`
+    says where it goes (``before`` or ``after`` the text). The HTML must be escaped.
+    """
+
+
+@hookspec(firstresult=True)
+def wiki_page_body(page, principal, args):
+    """Return trusted HTML shown instead of the rendered page text, or None for the usual.
+
+    ``args`` are the request's query arguments (e.g. a resolution's ``?zeilen=1`` line numbers).
+    Anonymous whole-page caching is skipped for requests with query arguments.
+    """
 
 
 @hookspec(firstresult=True)
 def wiki_edit_form(page):
-    """Return a template name for a type-specific edit form of ``page``, or None for the editor."""
+    """Return the URL of a type-specific edit form for ``page``, or None for the text editor.
+
+    ``/-/edit/<path>`` then leads there; the text editor stays available with ``?quelltext=1``.
+    """
 
 
 @hookspec
 def wiki_search_fields():
     """Return ``{field_name: whoosh field}`` the plugin adds to the search schema."""
+
+
+@hookspec
+def wiki_search_text(page, session):
+    """Return extra plain text indexed with the page text (e.g. a resolution's event, deciding
+    body, initiators and topics), so that ordinary words find it; or None."""
 
 
 @hookspec

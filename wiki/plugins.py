@@ -21,6 +21,17 @@ class NavItem:
     url: str
 
 
+@dataclass(frozen=True)
+class PageSection:
+    """A block a plugin adds to a page view (``wiki_page_sections``) with its place."""
+
+    html: str
+    place: str = "before"  # "before" or "after" the page text
+
+    def __html__(self) -> str:
+        return str(self.html)
+
+
 def make_plugin_manager(plugin_names) -> pluggy.PluginManager:
     """A fresh plugin manager with the built-ins and ``plugin_names`` registered, in order."""
     pm = pluggy.PluginManager("verbandswiki")

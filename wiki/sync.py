@@ -380,4 +380,7 @@ class Syncer:
                     problems.append(
                         f"document {key[0]}/{key[1]} differs between git and projection"
                     )
+            if head:
+                for group in self.state.pm.hook.wiki_check(head=head, session=session):
+                    problems.extend(group or [])
         return problems

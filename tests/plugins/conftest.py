@@ -260,3 +260,36 @@ def login(spaces):
         return cache[role]
 
     return _login
+
+
+# -- resolutions ---------------------------------------------------------------------------------
+
+
+def resolution_text(
+    rid: str,
+    title: str = "Für mehr Beteiligung",
+    body: str = "Landeskonferenz",
+    decided: str | None = "2022-03-19",
+    outcome: str = "angenommen",
+    validity: str | None = "in_kraft",
+    text: str = "Der Landesverband setzt sich für mehr Beteiligung ein.",
+    visibility: str | None = None,
+    **fields,
+) -> str:
+    """The page text of a resolution (``fields`` adds or overrides front matter)."""
+    from plugins.resolutions.schema import page_text as make_text
+
+    meta = {"id": rid, "title": title, "body": body, "decided": decided, "outcome": outcome}
+    if validity and outcome in ("angenommen", "angenommen_geaendert"):
+        meta["validity"] = validity
+    if visibility:
+        meta["visibility"] = visibility
+    meta.update(fields)
+    return make_text(meta, {"Beschlusstext": text})
+
+
+def make_resolutions_app(tmp_path, **overrides):
+    """The spaces test app (tree, pages, members) with the resolutions plugin enabled too."""
+    config = {"WIKI_PLUGINS": ["plugins.spaces", "plugins.resolutions"]}
+    config.update(overrides)
+    return make_spaces_app(tmp_path, **config)

@@ -210,6 +210,9 @@ def core_document(page, row) -> dict:
 def full_document(page, row, pm, extra: dict[str, fields.FieldType], session=None) -> dict:
     """Core fields plus what the plugins add for their declared fields (never core fields)."""
     doc = core_document(page, row)
+    texts = [t for t in pm.hook.wiki_search_text(page=page, session=session) if t]
+    if texts:
+        doc["body"] = "\n".join([doc["body"], *texts])
     if extra:
         for part in pm.hook.wiki_search_document(page=page, session=session):
             for name, value in (part or {}).items():

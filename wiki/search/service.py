@@ -511,6 +511,23 @@ class SearchService:
             lambda view: self._search(view, principal, parsed, page, sort, per_page)
         )
 
+    def scores(self, principal, text: str, page_type: str | None = None) -> dict[str, float]:
+        """Path → score of every page matching ``text`` that ``principal`` may read (of
+        ``page_type`` if given): the full-text part of a plugin's own listing, which counts
+        and pages in SQL. Raises BadQuery and SearchUnavailable like :meth:`search`."""
+        parsed = self.builder.parse(text)
+
+        def work(view):
+            mask, leaves = view.match_scored(parsed.query)
+            mask &= self._allow(view, principal)
+            if page_type is not None:
+                mask &= view.facet_masks("type").get(page_type, 0)
+            if not parsed.scored:
+                return dict.fromkeys((view.path(doc) for doc in members(mask)), 0.0)
+            return {view.path(doc): score for doc, score in view.scores(mask, leaves).items()}
+
+        return self._with_view(work)
+
     def _search(self, view, principal, parsed: Parsed, page, sort, per_page) -> Results:
         allow = self._allow(view, principal)
         mask, leaves = view.match_scored(parsed.query)

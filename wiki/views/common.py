@@ -22,10 +22,7 @@ def wiki():
 
 def content() -> Content:
     """The page operations of the current app."""
-    state = wiki()
-    if "content" not in state.extra:
-        state.extra["content"] = Content(state)
-    return state.extra["content"]
+    return wiki().content
 
 
 def can(action: str, ref) -> bool:

@@ -71,7 +71,7 @@ def view(path):
     # Anonymous readers all see the same page at a given HEAD: serve it from memory, without
     # touching the database (HEAD fixes the page, its visibility and every link's target).
     cache_key = None
-    if not principal.logged_in and not rev and not session.get("_flashes"):
+    if not principal.logged_in and not request.args and not session.get("_flashes"):
         cache_key = (path, state.syncer.synced_head, str(get_locale()))
         body = anonymous_pages().get(cache_key)
         if body is not None:
@@ -84,7 +84,12 @@ def view(path):
         abort(404)
     page = page_at(path, rev)
     html, toc = render_page(page)
+    replaced = state.pm.hook.wiki_page_body(page=page, principal=principal, args=request.args)
+    if replaced is not None:
+        html = Markup(replaced)
     sections = [s for s in state.pm.hook.wiki_page_sections(page=page, principal=principal) if s]
+    after = [s for s in sections if getattr(s, "place", "before") == "after"]
+    sections = [s for s in sections if getattr(s, "place", "before") != "after"]
     body = render_template(
         "page.html",
         page=page,
@@ -93,6 +98,7 @@ def view(path):
         toc=toc,
         rev=resolve_rev_or_404(rev) if rev else None,
         sections=sections,
+        after=after,
         crumbs=breadcrumbs(path),
         may_edit=ref is not None and can(A.EDIT, ref),
     )
@@ -131,6 +137,9 @@ def edit(path):
     if ref is not None:
         require(A.EDIT, ref)
         page = content().page(path)
+        form = wiki().pm.hook.wiki_edit_form(page=page) if page else None
+        if form and request.method == "GET" and not request.args.get("quelltext"):
+            return redirect(form)
         text = page.text() if page else ""
         base = wiki().store.head()
     else:
