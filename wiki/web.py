@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, make_response, render_template, request
-from flask_babel import format_datetime, lazy_gettext
+from flask_babel import format_date, format_datetime, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -53,6 +53,7 @@ def init_app(app) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
     app.jinja_env.filters["datetime"] = format_dt
+    app.jinja_env.filters["format_date"] = format_day
     app.jinja_env.globals["user_name"] = user_name
     app.context_processor(template_context)
     if str(app.config.get("WIKI_BASE_URL", "")).startswith("https://"):
@@ -163,6 +164,16 @@ def format_dt(value: datetime | None, fmt: str = "medium") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return format_datetime(value, fmt)
+
+
+def format_day(value, fmt: str = "medium") -> str:
+    """A calendar date (or the date of a naive datetime) in the locale, without time zone
+    conversion: a resolution decided on 19 March stays decided on 19 March."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, fmt)
 
 
 def user_name(public_id: str | None) -> str:

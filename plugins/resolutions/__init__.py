@@ -302,7 +302,7 @@ def wiki_cli(cli):
     register(cli)
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def wiki_demo(state, say):
     from plugins.resolutions.demo import create
 

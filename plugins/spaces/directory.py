@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,9 +9,8 @@ from sqlalchemy import func, or_, select
 
 from plugins.spaces import rules
 from plugins.spaces.models import Membership, Profile
+from wiki.csvexport import csv_text
 from wiki.db import User, utcnow
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -181,28 +178,23 @@ def parse_date(text: str):
     return day.replace(hour=23, minute=59, second=59)
 
 
-def neutralise(value: str) -> str:
-    """Cells starting like a formula are prefixed so spreadsheets show them as text."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 def to_csv(people: list[Entry]) -> str:
     """UTF-8 with BOM, ``;`` separated, formula injection neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Name", "E-Mail", "Telefon", "Gliederung", "Rolle", "Amtszeit bis"])
-    for e in people:
-        writer.writerow(
+    header = ["Name", "E-Mail", "Telefon", "Gliederung", "Rolle", "Amtszeit bis"]
+    return csv_text(
+        header,
+        (
             [
-                neutralise(e.user.display_name),
-                neutralise(e.user.email),
-                neutralise(e.phone),
-                neutralise(e.chapter),
+                e.user.display_name,
+                e.user.email,
+                e.phone,
+                e.chapter,
                 "Vorstand" if e.role == "board" else "Mitglied",
                 e.term_ends.date().isoformat() if e.term_ends else "",
             ]
-        )
-    return "\ufeff" + out.getvalue()
+            for e in people
+        ),
+    )
 
 
 def _vcard_escape(value: str) -> str:

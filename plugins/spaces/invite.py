@@ -40,11 +40,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from plugins.spaces import announce, rules
-from plugins.spaces.directory import FORMULA_START, add_member, in_subtree
+from plugins.spaces.directory import add_member, in_subtree
 from plugins.spaces.models import Invitation, JoinRequest, Membership
 from plugins.spaces.views import require_manage
 from wiki import auth
 from wiki.auth import current_principal, token_hash
+from wiki.csvexport import FORMULA_START
 from wiki.db import User, get_db, utcnow
 from wiki.mail import normalize_address
 from wiki.qr import qr_png

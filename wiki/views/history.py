@@ -211,9 +211,9 @@ def changes():
     return render_template("changes.html", rows=rows, number=number, has_next=has_next)
 
 
-@bp.get("/-/changes.atom")
-def feed():
-    """Atom feed of recent changes; ``?token=`` (a personal feed token) for non-public pages."""
+def feed_principal():
+    """Who reads a feed: the owner of a personal feed token (``?token=``; unknown → 404),
+    else the session's user. Becomes the request's principal for every later check."""
     principal = current_principal()
     raw = request.args.get("token")
     if raw:
@@ -223,6 +223,14 @@ def feed():
             abort(404)
         principal = principal_for(user)
     g.wiki_principal = principal
+    return principal
+
+
+@bp.get("/-/changes.atom")
+def feed():
+    """Atom feed of recent changes; ``?token=`` (a personal feed token) for non-public pages."""
+    principal = feed_principal()
+    raw = request.args.get("token")
     rows = recent_changes(principal, changes_query(principal).limit(50))
     base = (wiki().config["WIKI_BASE_URL"] or request.host_url).rstrip("/")
     body = render_template(
