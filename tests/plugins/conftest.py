@@ -288,6 +288,12 @@ def resolution_text(
     return make_text(meta, {"Beschlusstext": text})
 
 
+def log_in(app, role: str):
+    """A new client logged in as any role of this folder's apps (``anon``: not logged in);
+    replaces the root helper, which knows only ``user``, ``other`` and ``admin``."""
+    return Spaces(app).login(role)
+
+
 def make_resolutions_app(tmp_path, **overrides):
     """The spaces test app (tree, pages, members) with the resolutions plugin enabled too."""
     config = {"WIKI_PLUGINS": ["plugins.spaces", "plugins.resolutions"]}
