@@ -61,9 +61,9 @@ def row_values(res: S.Resolution, blob: str) -> dict:
 
 
 def related_values(res: S.Resolution) -> tuple[set, set, set]:
-    """(links, topics, initiators) of a resolution as comparable sets."""
+    """(links, topics, initiators) of a resolution, comparable (topics and people in order)."""
     links = {(kind, dst) for kind, targets in res.links.items() for dst in targets}
-    return links, set(res.topics), set(res.initiators)
+    return links, list(res.topics), list(res.initiators)
 
 
 def resolution_of(page) -> S.Resolution | None:
@@ -151,10 +151,10 @@ class ResolutionsPlugin:
                         path=res.path, src_key=res.key, kind=kind, dst=dst, dst_key=S.key_of(dst)
                     )
                 )
-        for topic in res.topics:
-            session.add(ResolutionTopic(path=res.path, topic=topic))
-        for name in res.initiators:
-            session.add(ResolutionInitiator(path=res.path, name=name))
+        for position, topic in enumerate(res.topics):
+            session.add(ResolutionTopic(path=res.path, topic=topic, position=position))
+        for position, name in enumerate(res.initiators):
+            session.add(ResolutionInitiator(path=res.path, name=name, position=position))
 
     @hookimpl
     def wiki_page_deleted(self, path, commit, session):
@@ -184,13 +184,15 @@ class ResolutionsPlugin:
             if res is not None:
                 expected[row.path] = (row_values(res, row.blob), related_values(res))
         actual = {r.path: r for r in session.scalars(select(ResolutionRow))}
-        related = {path: (set(), set(), set()) for path in actual}
+        related = {path: (set(), [], []) for path in actual}
         for link in session.scalars(select(ResolutionLink)):
-            related.setdefault(link.path, (set(), set(), set()))[0].add((link.kind, link.dst))
-        for topic in session.scalars(select(ResolutionTopic)):
-            related.setdefault(topic.path, (set(), set(), set()))[1].add(topic.topic)
-        for initiator in session.scalars(select(ResolutionInitiator)):
-            related.setdefault(initiator.path, (set(), set(), set()))[2].add(initiator.name)
+            related.setdefault(link.path, (set(), [], []))[0].add((link.kind, link.dst))
+        order = (ResolutionTopic.path, ResolutionTopic.position)
+        for topic in session.scalars(select(ResolutionTopic).order_by(*order)):
+            related.setdefault(topic.path, (set(), [], []))[1].append(topic.topic)
+        order = (ResolutionInitiator.path, ResolutionInitiator.position)
+        for initiator in session.scalars(select(ResolutionInitiator).order_by(*order)):
+            related.setdefault(initiator.path, (set(), [], []))[2].append(initiator.name)
         for path in sorted(set(expected) | set(actual) | set(related)):
             if path not in actual:
                 if path in expected:

@@ -71,6 +71,7 @@ class ResolutionTopic(Base):
 
     path: Mapped[str] = mapped_column(String(255), primary_key=True)
     topic: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order as written
 
 
 class ResolutionInitiator(Base):
@@ -80,3 +81,4 @@ class ResolutionInitiator(Base):
 
     path: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order as written

@@ -186,6 +186,8 @@ def _votes(value: Any) -> tuple[dict[str, int] | None, bool] | None:
         return None, True
     counts = {}
     for key, count in value.items():
+        # YAML 1.1 reads an unquoted ``yes:`` / ``no:`` as true / false.
+        key = {True: "yes", False: "no"}.get(key, key) if isinstance(key, bool) else key
         if key not in VOTE_KEYS or isinstance(count, bool) or not isinstance(count, int):
             return None
         if not 0 <= count <= 1_000_000:

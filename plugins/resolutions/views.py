@@ -114,13 +114,15 @@ def related(session, paths) -> dict[str, dict]:
         return result
     chosen = sorted(result)
     for path, topic in session.execute(
-        select(ResolutionTopic.path, ResolutionTopic.topic).where(ResolutionTopic.path.in_(chosen))
+        select(ResolutionTopic.path, ResolutionTopic.topic)
+        .where(ResolutionTopic.path.in_(chosen))
+        .order_by(ResolutionTopic.path, ResolutionTopic.position)
     ):
         result[path]["topics"].append(topic)
     for path, name in session.execute(
-        select(ResolutionInitiator.path, ResolutionInitiator.name).where(
-            ResolutionInitiator.path.in_(chosen)
-        )
+        select(ResolutionInitiator.path, ResolutionInitiator.name)
+        .where(ResolutionInitiator.path.in_(chosen))
+        .order_by(ResolutionInitiator.path, ResolutionInitiator.position)
     ):
         result[path]["initiators"].append(name)
     for link in session.scalars(

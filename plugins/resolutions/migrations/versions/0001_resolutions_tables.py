@@ -68,6 +68,7 @@ def upgrade() -> None:
         "resolutions_topics",
         sa.Column("path", sa.String(length=255), nullable=False),
         sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("path", "topic"),
     )
     with op.batch_alter_table("resolutions_topics", schema=None) as batch_op:
@@ -77,6 +78,7 @@ def upgrade() -> None:
         "resolutions_initiators",
         sa.Column("path", sa.String(length=255), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("path", "name"),
     )
     with op.batch_alter_table("resolutions_initiators", schema=None) as batch_op:
