@@ -293,7 +293,7 @@ class Archive:
             rows = self.rows(chosen)
         else:
             query = self.base(ResolutionRow, PageRow).where(*conds).order_by(*self.order(filters))
-            rows = list(self.session.execute(query.limit(per_page).offset(offset)).tuples())
+            rows = list(self.session.execute(query.limit(per_page).offset(offset)))
         result = Result(total=total, rows=rows, page=filters.page, per_page=per_page)
         if facets:
             result.facets = self.facets(filters)
@@ -307,7 +307,7 @@ class Archive:
             r.path: (r, p)
             for r, p in self.session.execute(
                 self.base(ResolutionRow, PageRow).where(ResolutionRow.path.in_(paths))
-            ).tuples()
+            )
         }
         return [found[p] for p in paths if p in found]
 
@@ -315,13 +315,13 @@ class Archive:
         """Every matching (ResolutionRow, PageRow), in the filter's order (exports)."""
         query = self.base(ResolutionRow, PageRow).where(*_conditions(filters))
         if filters.sort == "relevance" and self.hits:
-            rows = list(self.session.execute(query).tuples())
+            rows = list(self.session.execute(query))
             rows.sort(key=lambda rp: (-round(self.hits.get(rp[0].path, 0.0), 6), rp[0].path))
             return rows[:limit] if limit else rows
         query = query.order_by(*self.order(filters))
         if limit:
             query = query.limit(limit)
-        return list(self.session.execute(query).tuples())
+        return list(self.session.execute(query))
 
     # -- facets -------------------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ class Archive:
         query = self.base(ResolutionRow, PageRow).where(condition).order_by(ResolutionRow.rid_key)
         if limit:
             query = query.limit(limit)
-        return list(self.session.execute(query).tuples())
+        return list(self.session.execute(query))
 
 
 def chapter_tree(counts, active) -> list[FacetValue]:

@@ -1,10 +1,12 @@
 """Canary: secrets of chapter A never show up where a role may not read them.
 
-In chapter A a members-only page, a board-only page, a document and an announcement each carry a
-random marker. Every GET route in ``url_map`` is requested with real arguments (and the query
-strings that matter: past revisions, diffs, searches, filters) by anonymous, a logged-in
-non-member, member of B, board of B and member of A; the marker may appear only where the role
-may read it — in bodies, headers, feeds, API responses and error pages alike.
+In chapter A a members-only page, a board-only page, a document, an announcement and two
+resolutions (members-only, board-only; the marker in the title, text, topic, initiator and
+event, so facets, exports and typed links are covered too) each carry a random marker. Every
+GET route in ``url_map`` is requested with real arguments (and the query strings that matter:
+past revisions, diffs, searches, filters) by anonymous, a logged-in non-member, member of B,
+board of B and member of A; the marker may appear only where the role may read it — in bodies,
+headers, feeds, API responses and error pages alike.
 """
 
 from __future__ import annotations
@@ -13,17 +15,46 @@ import itertools
 import secrets
 
 import pytest
+from conftest import make_resolutions_app, resolution_text
 from werkzeug.routing import Rule
 
 SPACE = "lv/kv-a"
 MEMBERS_PAGE = "lv/kv-a/kanarie-mitglieder"
 BOARD_PAGE = "lv/kv-a/kanarie-vorstand"
+PUBLIC_RESOLUTION = "lv/beschluesse/2024/lv-kanarie-oeffentlich"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The spaces test app with the resolutions plugin, so its routes are visited too."""
+    app = make_resolutions_app(tmp_path)
+    yield app
+    state = app.extensions["wiki"]
+    state.search.wait_idle()
+    state.search.close()
+    state.store.close()
+    state.engine.dispose()
+
+
+def secret_resolution(rid: str, mark: str, visibility: str, link: str) -> str:
+    return resolution_text(
+        rid,
+        title=f"Beschluss {mark}",
+        text=f"Geheimer Beschlusstext {mark}",
+        visibility=visibility,
+        decided="2024-05-01",
+        event=f"Sitzung {mark}",
+        topics=[f"Thema {mark}"],
+        initiators=[f"Person {mark}"],
+        links={"related": [link]},
+    )
 
 
 @pytest.fixture
 def canary(spaces, login):
     """Create the four secrets; return their markers and the values to fill routes with."""
-    marks = {kind: secrets.token_hex(8) for kind in ("members", "board", "document", "news")}
+    kinds = ("members", "board", "document", "news", "res_members", "res_board")
+    marks = {kind: secrets.token_hex(8) for kind in kinds}
     board_a = login("board_a")
     doc_name = "kanarie-dokument.txt"
     spaces.commit(
@@ -37,6 +68,19 @@ def canary(spaces, login):
                 f"Nur Vorstand: {marks['board']} [[{MEMBERS_PAGE}]] [[hilfe]]\n"
             ),
             f"{MEMBERS_PAGE}/_files/{doc_name}": f"Dokument {marks['document']}".encode(),
+            "lv/kv-a/beschluesse/2024/kva-kanarie-m.md": secret_resolution(
+                "KVA-Kanarie-M", marks["res_members"], "members", "KVA-Kanarie-V"
+            ),
+            "lv/kv-a/beschluesse/2024/kva-kanarie-v.md": secret_resolution(
+                "KVA-Kanarie-V", marks["res_board"], "board", "KVA-Kanarie-M"
+            ),
+            f"{PUBLIC_RESOLUTION}.md": resolution_text(
+                "LV-Kanarie-O",
+                title="Öffentlicher Beschluss",
+                visibility="public",
+                decided="2024-05-01",
+                links={"related": ["KVA-Kanarie-M", "KVA-Kanarie-V"]},
+            ),
         },
         message=f"Kanarienvögel {marks['members']} {marks['board']}",
     )
@@ -56,7 +100,13 @@ def canary(spaces, login):
         announcement = session.query(Announcement).one()
     head = spaces.head()
     values = {
-        "path": [MEMBERS_PAGE, BOARD_PAGE],
+        "path": [
+            MEMBERS_PAGE,
+            BOARD_PAGE,
+            PUBLIC_RESOLUTION,
+            "lv/kv-a/beschluesse/2024/kva-kanarie-m",
+        ],  # fmt: skip
+        "rid": ["KVA-Kanarie-M", "KVA-Kanarie-V", "LV-Kanarie-O"],
         "rest": [MEMBERS_PAGE, f"{MEMBERS_PAGE}/{doc_name}", BOARD_PAGE],
         "space": [SPACE],
         "name": [doc_name],
@@ -76,6 +126,9 @@ def canary(spaces, login):
         *(f"?q={mark[:12]}*" for mark in marks.values()),
         "?q=kanarie*&sort=date",
         f"?prefix={SPACE}",
+        "?scope=all",
+        "?scope=all&chapter=lv/kv-a&sort=number",
+        "?zeilen=1",
     ]
     return marks, values, queries
 
@@ -111,7 +164,7 @@ ALLOWED = {
     "user": set(),
     "member_b": set(),
     "board_b": set(),
-    "member_a": {"members", "document", "news"},
+    "member_a": {"members", "document", "news", "res_members"},
 }
 
 

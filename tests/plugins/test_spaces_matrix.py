@@ -1,4 +1,4 @@
-"""The permission matrix of an app with the spaces plugin: every route × every role.
+"""The permission matrix of an app with the spaces and resolutions plugins: every route × role.
 
 Each entry of ``CASES`` is (endpoint, request, expected status per role in ``ROLES`` order). The
 request is a path (GET) or ``"METHOD path"``; ``{placeholders}`` are filled with real objects made
@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import make_resolutions_app, resolution_text
 from werkzeug.exceptions import MethodNotAllowed
 
 ROLES = ("anon", "user", "member_a", "board_a", "member_b", "board_b", "admin")
@@ -41,11 +42,18 @@ IN_A = (302, 404, 200, 200, 404, 404, 200)
 IN_B = (302, 404, 404, 404, 200, 200, 200)
 IN_LV = (302, 404, 200, 200, 200, 200, 200)
 SPACE_MISSING = (302, 404, 404, 404, 404, 404, 404)
+BAD_REQUEST = (400, 400, 400, 400, 400, 400, 400)
+#: A redirect to a resolution's page, for those who may read it.
+JUMP_EVERYONE = (302, 302, 302, 302, 302, 302, 302)
+JUMP_MEMBERS_A = (404, 404, 302, 302, 404, 404, 302)
 
 MEMBERS_PAGE = "lv/kv-a/protokoll"
 BOARD_PAGE = "lv/kv-a/vorstand"
 PUBLIC_IN_A = "lv/kv-a/oeffentlich"
 DOCUMENT = f"{MEMBERS_PAGE}/protokoll.pdf"
+#: Resolutions (committed by ``world``): members-only in A, public in A.
+RESOLUTION_A = "lv/kv-a/beschluesse/2023/kva-kmv-2023-a1"
+RESOLUTION_PUBLIC = "lv/kv-a/beschluesse/2023/kva-kmv-2023-a2"
 
 CASES = [
     # -- core: pages
@@ -169,12 +177,57 @@ CASES = [
     ("spaces_public.join", "/-/join/nope", NOBODY),
     ("spaces_public.unsubscribe", "/-/unsubscribe/{unsubscribe}", EVERYONE),
     ("spaces_public.unsubscribe", "/-/unsubscribe/nope", NOBODY),
+    # -- resolutions: archive, lookup, exports, forms, API
+    ("resolutions.archive", "/-/resolutions/", EVERYONE),
+    ("resolutions.archive", "/-/resolutions/?scope=all&chapter=lv/kv-a&topic=Verkehr", EVERYONE),
+    ("resolutions.archive", "/-/resolutions/?year=zwanzig", BAD_REQUEST),
+    ("resolutions.archive", "/-/resolutions/?q=KVA-KMV-2023-A2", JUMP_EVERYONE),
+    ("resolutions.lookup", "/-/resolutions/KVA-KMV-2023-A1", JUMP_MEMBERS_A),
+    ("resolutions.lookup", "/-/resolutions/KVA-KMV-2023-A2", JUMP_EVERYONE),
+    ("resolutions.lookup", "/-/resolutions/Gibt-es-nicht", NOBODY),
+    ("resolutions.export_csv", "/-/resolutions/export.csv?scope=all", EVERYONE),
+    ("resolutions.export_json", "/-/resolutions/export.json?scope=all", EVERYONE),
+    ("resolutions.feed", "/-/resolutions/feed.atom", EVERYONE),
+    ("resolutions.feed", "/-/resolutions/feed.atom?token=falsch", NOBODY),
+    ("resolutions.book", "/-/resolutions/beschlussbuch?scope=all", EVERYONE),
+    ("resolutions.new", "/-/resolutions/new", LOGGED_IN),
+    ("resolutions.edit", f"/-/resolutions/edit/{RESOLUTION_A}", EDIT_MEMBERS_A),
+    ("resolutions.edit", f"/-/resolutions/edit/{RESOLUTION_PUBLIC}", EDIT_PUBLIC_IN_A),
+    ("resolutions.edit", "/-/resolutions/edit/lv/kv-a/gibt-es-nicht", SPACE_MISSING),
+    ("pages.edit", f"/-/edit/{RESOLUTION_A}?quelltext=1", EDIT_MEMBERS_A),
+    ("pages.view", f"/{RESOLUTION_A}?zeilen=1", MEMBERS_A),
+    ("resolutions_api.list_resolutions", "/-/api/v1/resolutions?scope=all", EVERYONE),
+    ("resolutions_api.list_resolutions", "/-/api/v1/resolutions?outcome=x", BAD_REQUEST),
+    ("resolutions_api.get_resolution", "/-/api/v1/resolutions/KVA-KMV-2023-A1", MEMBERS_A),
+    ("resolutions_api.get_resolution", "/-/api/v1/resolutions/KVA-KMV-2023-A2", EVERYONE),
 ]
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_resolutions_app(tmp_path)
+    yield app
+    state = app.extensions["wiki"]
+    state.search.wait_idle()
+    state.search.close()
+    state.store.close()
+    state.engine.dispose()
 
 
 @pytest.fixture
 def world(spaces):
     """Real objects for the placeholders of ``CASES``."""
+    spaces.commit(
+        {
+            f"{RESOLUTION_A}.md": resolution_text(
+                "KVA-KMV-2023-A1", decided="2023-05-01", topics=["Verkehr"]
+            ),
+            f"{RESOLUTION_PUBLIC}.md": resolution_text(
+                "KVA-KMV-2023-A2", decided="2023-05-01", visibility="public"
+            ),
+        },
+        "Beschlüsse",
+    )
     from plugins.spaces import announce, invite
     from plugins.spaces.models import Announcement, Delivery, Invitation
     from wiki.auth import token_hash
