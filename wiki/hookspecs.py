@@ -116,7 +116,7 @@ def wiki_render_widget(kind, data, page, principal):
 
 @hookspec
 def wiki_page_sections(page, principal):
-    """Return an extra block shown on a page view, or None.
+    """Return extra blocks shown on a page view: one block, a list of them, or None.
 
     A ``markupsafe.Markup`` is shown above the page text; a :class:`wiki.plugins.PageSection`
     says where it goes (``before`` or ``after`` the text). The HTML must be escaped.

@@ -87,7 +87,9 @@ def view(path):
     replaced = state.pm.hook.wiki_page_body(page=page, principal=principal, args=request.args)
     if replaced is not None:
         html = Markup(replaced)
-    sections = [s for s in state.pm.hook.wiki_page_sections(page=page, principal=principal) if s]
+    sections = []
+    for part in state.pm.hook.wiki_page_sections(page=page, principal=principal):
+        sections.extend(part if isinstance(part, list | tuple) else [part] if part else [])
     after = [s for s in sections if getattr(s, "place", "before") == "after"]
     sections = [s for s in sections if getattr(s, "place", "before") != "after"]
     body = render_template(
