@@ -586,3 +586,19 @@ def test_api_reads_with_a_bearer_token(app):
         "/-/api/v1/resolutions?scope=all", headers={"Authorization": f"Bearer {token}"}
     )
     assert "KVB-KMV-2023-A1" in {r["id"] for r in response.get_json()["resolutions"]}
+
+
+def test_the_readme_example_validates():
+    """The page shown in the README's resolutions section is a valid resolution."""
+    from pathlib import Path
+
+    from plugins.resolutions import schema as S
+    from wiki.pages import Page
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```markdown\n---\ntype: resolution") + len("```markdown\n")
+    page = Page.parse("beispiel", readme[start : readme.index("\n```\n", start)])
+    assert page.problems == [] and S.check(page.meta, page.body) == []
+    assert S.normalise("beispiel", page.meta, page.body).votes == {
+        "yes": 52, "no": 3, "abstain": 4, "invalid": 0
+    }  # fmt: skip
