@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
 
 from plugins.resolutions import schema as S
 from plugins.resolutions.models import (
@@ -28,6 +28,8 @@ PER_PAGE = 25
 MAX_PAGE = 1000
 MAX_VALUES = 20  # per filter
 FACET_LIMIT = 12
+#: Full-text hits passed to SQL as bound parameters up to this many (SQLite allows 32,766).
+MAX_BOUND = 30_000
 #: Facet name → URL parameter (the same names serve the archive, the exports and the API).
 FACETS = ("year", "chapter", "body", "event", "outcome", "validity", "topic", "initiator")
 SORTS = ("date", "number", "relevance")
@@ -255,9 +257,20 @@ class Archive:
             .where(self.permitted)
         )
         if self.hits is not None:
-            query = query.where(ResolutionRow.path.in_(sorted(self.hits)) if self.hits else
-                                literal(False))  # fmt: skip
+            query = query.where(self._hit_clause())
         return query
+
+    def _hit_clause(self):
+        if not self.hits:
+            return literal(False)
+        # Beyond SQLite's limit of bound parameters the values are written into the SQL.
+        values = bindparam(
+            "fulltext_hits",
+            sorted(self.hits),
+            expanding=True,
+            literal_execute=len(self.hits) > MAX_BOUND,
+        )
+        return ResolutionRow.path.in_(values)
 
     # -- rows ---------------------------------------------------------------------------------
 
