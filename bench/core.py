@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import math
 import os
-import platform
 import random
 import shutil
 import signal
@@ -38,23 +36,26 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    Report,
+    environment,
+    fast_import,
+    git_env,
+    log,
+    ms,
+    pct,
+    timed,
+)
+
 NOREPLY = "noreply.invalid"
 CLIENT_TIMEOUT = 15
-_T0 = time.perf_counter()
-
-
-def log(message: str) -> None:
-    """Progress line on stderr with the seconds since start."""
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,73 +218,27 @@ def page_text(plan: PagePlan, rng: random.Random, plans: list[PagePlan], size: i
     return ("\n\n".join(parts) + "\n").encode("utf-8")
 
 
-def _git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", LC_ALL="C")
-    return env
+def history_commits(plans: list[PagePlan], seed: dict[str, bytes], rng_seed: int):
+    """One commit per page, oldest first (the seed files go in commit 1), for ``fast_import``."""
+    rng = random.Random(rng_seed)
+    authors = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
+    when = 1_600_000_000
+    for index, plan in enumerate(plans):
+        page_rng = random.Random(rng_seed * 1_000_003 + index)
+        author = rng.choice(authors)
+        when += rng.randint(60, 3600)
+        files = list(seed.items()) if index == 0 else []
+        files.append((plan.filename, page_text(plan, page_rng, plans)))
+        yield when, f"u-{author} <{author}@{NOREPLY}>", f"Seite „{plan.title}“ angelegt", files
 
 
 def import_history(repo: Path, plans: list[PagePlan], seed: dict[str, bytes], rng_seed: int):
     """One commit per page on ``main`` via ``git fast-import`` (the seed files go in commit 1)."""
-    rng = random.Random(rng_seed)
-    authors = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
-    errors = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        ["git", "--git-dir", str(repo), "fast-import", "--quiet", "--done"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-        env=_git_env(),
-    )
-    out = proc.stdin
-    assert out is not None
-    when = 1_600_000_000
-    try:
-        for index, plan in enumerate(plans):
-            page_rng = random.Random(rng_seed * 1_000_003 + index)
-            author = rng.choice(authors)
-            when += rng.randint(60, 3600)
-            ident = f"u-{author} <{author}@{NOREPLY}> {when} +0000".encode()
-            message = f"Seite „{plan.title}“ angelegt".encode()
-            out.write(b"commit refs/heads/main\n")
-            out.write(b"author " + ident + b"\ncommitter " + ident + b"\n")
-            out.write(b"data %d\n%s\n" % (len(message), message))
-            files = dict(seed) if index == 0 else {}
-            files[plan.filename] = page_text(plan, page_rng, plans)
-            for name, data in files.items():
-                out.write(b"M 100644 inline " + name.encode() + b"\n")
-                out.write(b"data %d\n%s\n" % (len(data), data))
-            if index % 2000 == 1999:
-                log(f"  fast-import: {index + 1}/{len(plans)} commits")
-        out.write(b"done\n")
-        out.close()
-    except BrokenPipeError:
-        pass
-    if proc.wait() != 0:
-        errors.seek(0)
-        raise RuntimeError("git fast-import failed: " + errors.read().decode("utf-8", "replace"))
+    fast_import(repo, history_commits(plans, seed, rng_seed), total=len(plans), log_every=2000)
 
 
 # --------------------------------------------------------------------------------------------
 # measuring helpers
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..1)."""
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def free_port() -> int:
@@ -451,56 +406,11 @@ class Server:
 # the run
 
 
-@dataclass
-class Row:
-    metric: str
-    value: str
-    target: str = ""
-    ok: bool | None = None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    failed: bool = False
-    env: str = ""
-
-    def add(self, metric: str, value: str, target: str = "", ok: bool | None = None) -> None:
-        self.rows.append(Row(metric, value, target, ok))
-
-    def error(self, section: str, exc: BaseException) -> None:
-        traceback.print_exception(exc, file=sys.stderr)
-        self.failed = True
-        text = f"{type(exc).__name__}: {exc}".replace("|", "/").replace("\n", " ")[:160]
-        self.add(section, f"error: {text}", "", False)
-
-    def markdown(self) -> str:
-        lines = ["| metric | value | target | ok? |", "|---|---|---|---|"]
-        for row in self.rows:
-            mark = "" if row.ok is None else ("yes" if row.ok else "**NO**")
-            lines.append(f"| {row.metric} | {row.value} | {row.target} | {mark} |")
-        return "\n".join(lines)
-
-
-def environment(pages: int, commits: int, args) -> str:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    git_version = subprocess.run(
-        ["git", "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+def workload(pages: int, commits: int, args) -> str:
     return (
-        f"Environment: {os.cpu_count()} CPUs{f' ({model})' if model else ''}, "
-        f"Python {platform.python_version()}, {git_version}, {platform.system()} "
-        f"{platform.release()}; {pages} pages, {commits} commits; gunicorn gthread "
-        f"{args.workers} workers × {args.server_threads} threads; load: {args.client_threads} "
-        f"client threads, Connection: close, {args.requests} requests × {args.rounds} rounds each."
+        f"{pages} pages, {commits} commits; gunicorn gthread {args.workers} workers × "
+        f"{args.server_threads} threads; load: {args.client_threads} client threads, "
+        f"Connection: close, {args.requests} requests × {args.rounds} rounds each."
     )
 
 
@@ -702,9 +612,9 @@ def run(args, workdir: Path) -> Report:
             report.error("history", exc)
         commits = subprocess.run(
             ["git", "--git-dir", str(repo), "rev-list", "--count", "main"],
-            capture_output=True, text=True, env=_git_env(), check=False,
+            capture_output=True, text=True, env=git_env(), check=False,
         ).stdout.strip()  # fmt: skip
-        report.env = environment(len(plans), int(commits or 0), args)
+        report.notes.append(environment(workload(len(plans), int(commits or 0), args)))
     finally:
         state.store.close()
         state.engine.dispose()
@@ -750,9 +660,7 @@ def main(argv=None) -> int:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(report.markdown())
-    print()
-    print(report.env)
+    report.print()
     return 1 if report.failed else 0
 
 

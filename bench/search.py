@@ -30,30 +30,28 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import math
-import os
-import platform
-import pstats
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-_T0 = time.perf_counter()
-
-
-def log(message: str) -> None:
-    print(f"[{time.perf_counter() - _T0:7.1f}s] {message}", file=sys.stderr, flush=True)
-
+from bench.common import (  # noqa: E402
+    Report,
+    environment,
+    fast_import,
+    log,
+    ms,
+    pct,
+    profile_text,
+)
 
 # --------------------------------------------------------------------------------------------
 # vocabulary and corpus
@@ -280,41 +278,21 @@ def page_text(plan: Plan, rng: random.Random, vocab: Vocabulary, plans, size=300
     return ("\n\n".join(parts) + "\n").encode("utf-8")
 
 
-def git_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", LC_ALL="C")
-    return env
-
-
 def import_pages(repo: Path, files: list[tuple[str, bytes]], commits: int, seed: dict) -> None:
     """``files`` in ``commits`` commits on ``main``, six years apart from first to last."""
-    proc = subprocess.Popen(
-        ["git", "--git-dir", str(repo), "fast-import", "--quiet", "--done"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=git_env(),
-    )
-    out = proc.stdin
     start = 1_546_300_800  # 2019-01-01
     span = 6 * 365 * 86400
     per = math.ceil(len(files) / commits)
-    for number in range(commits):
-        when = start + span * number // max(commits - 1, 1)
-        ident = f"u-bench <bench@noreply.invalid> {when} +0000".encode()
-        message = f"Import {number + 1}".encode()
-        out.write(b"commit refs/heads/main\nauthor " + ident + b"\ncommitter " + ident + b"\n")
-        out.write(b"data %d\n%s\n" % (len(message), message))
-        batch = files[number * per : (number + 1) * per]
-        if number == 0:
-            batch = list(seed.items()) + batch
-        for name, data in batch:
-            out.write(b"M 100644 inline " + name.encode() + b"\n")
-            out.write(b"data %d\n%s\n" % (len(data), data))
-    out.write(b"done\n")
-    out.close()
-    if proc.wait() != 0:
-        raise RuntimeError("git fast-import failed: " + proc.stderr.read().decode())
+
+    def history():
+        for number in range(commits):
+            when = start + span * number // max(commits - 1, 1)
+            batch = files[number * per : (number + 1) * per]
+            if number == 0:
+                batch = list(seed.items()) + batch
+            yield when, "u-bench <bench@noreply.invalid>", f"Import {number + 1}", batch
+
+    fast_import(repo, history())
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,39 +331,6 @@ class BenchPlugin:
 
 # --------------------------------------------------------------------------------------------
 # measuring
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-@dataclass
-class Report:
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, metric, value, target="", ok=None):
-        mark = "" if ok is None else ("yes" if ok else "**NO**")
-        self.rows.append((metric, value, target, mark))
-
-    def markdown(self) -> str:
-        lines = ["| metric | value | target | ok? |", "|---|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in self.rows]
-        return "\n".join(lines)
-
-
-def profile_text(profiler: cProfile.Profile, limit: int = 18) -> str:
-    stream = io.StringIO()
-    stats = pstats.Stats(profiler, stream=stream)
-    stats.strip_dirs().sort_stats("tottime").print_stats(limit)
-    return "\n".join(line for line in stream.getvalue().splitlines() if line.strip())
 
 
 def make_queries(rng: random.Random, vocab: Vocabulary, texts: list[str], count: int):
@@ -633,25 +578,16 @@ def run(args, workdir: Path) -> Report:
         service.close()
         state.store.close()
         state.engine.dispose()
-    report.notes.insert(0, environment(args))
+    report.notes.insert(0, environment_line(args))
     return report
 
 
-def environment(args) -> str:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")),
-                         "")  # fmt: skip
-    except OSError:
-        pass
+def environment_line(args) -> str:
     import whoosh
 
-    load = ", load average {:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
-    return (
-        f"Environment: {os.cpu_count()} CPUs{f' ({model})' if model else ''}{load}, Python "
-        f"{platform.python_version()}, whoosh {whoosh.versionstring()}; {args.pages} pages, "
-        f"{args.queries} queries, {args.updates} updates."
+    return environment(
+        f"{args.pages} pages, {args.queries} queries, {args.updates} updates.",
+        extra=[f"whoosh {whoosh.versionstring()}"],
     )
 
 
@@ -686,10 +622,7 @@ def main(argv=None) -> int:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(report.markdown())
-    for note in report.notes:
-        print()
-        print(note)
+    report.print()
     return 0
 
 

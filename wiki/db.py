@@ -24,6 +24,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+#: Compiled statements kept per engine. Listings with filters (the resolutions archive) build
+#: many statement shapes; SQLAlchemy's default of 500 made them recompile again and again.
+QUERY_CACHE_SIZE = 5000
+
 
 def utcnow() -> datetime:
     """The current time as naive UTC (what every table stores)."""
@@ -215,7 +219,11 @@ class MailMessage(Base):
 def make_engine(url: str):
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            query_cache_size=QUERY_CACHE_SIZE,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -226,7 +234,7 @@ def make_engine(url: str):
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, query_cache_size=QUERY_CACHE_SIZE)
 
 
 def make_sessionmaker(engine) -> sessionmaker[Session]:

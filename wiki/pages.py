@@ -25,6 +25,8 @@ VISIBILITIES = ("public", "internal", "members", "board")
 CORE_FIELDS = ("title", "type", "visibility", "tags")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 HEADING_RE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
+#: PyYAML's safe loader, in C where libyaml is available (8× faster; same results).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ẞ": "ss"}
 
 
@@ -157,7 +159,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (Zeile {mark.line + 2})" if mark is not None else ""

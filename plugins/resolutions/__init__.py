@@ -28,13 +28,16 @@ HERE = Path(__file__).resolve().parent
 TABLES = (ResolutionLink, ResolutionTopic, ResolutionInitiator, ResolutionRow)
 
 
-def row_values(res: S.Resolution, blob: str) -> dict:
-    """The ``resolutions_resolutions`` columns of a resolution (projection and check alike)."""
+def row_values(res: S.Resolution, page_row: PageRow) -> dict:
+    """The ``resolutions_resolutions`` columns of a resolution and its core ``pages`` row
+    (projection and check alike)."""
     votes = res.votes or {}
     return {
         "path": res.path,
         "rid": res.rid,
         "rid_key": res.key,
+        "space": page_row.space,
+        "visibility": page_row.effective_visibility,
         "number": res.number[:32],
         "title": res.title,
         "body": res.body,
@@ -56,7 +59,7 @@ def row_values(res: S.Resolution, blob: str) -> dict:
         "source_system": res.source.get("system", ""),
         "source_url": res.source.get("url", ""),
         "source_id": res.source.get("id", ""),
-        "blob": blob,
+        "blob": page_row.blob,
     }
 
 
@@ -141,9 +144,10 @@ class ResolutionsPlugin:
             self._drop(session, old_path)
         self._drop(session, page.path)
         res = resolution_of(page)
-        if res is None:
+        page_row = session.get(PageRow, page.path)  # projected (or re-scoped) just before
+        if res is None or page_row is None:
             return
-        session.add(ResolutionRow(**row_values(res, page.blob or "")))
+        session.add(ResolutionRow(**row_values(res, page_row)))
         for kind, targets in res.links.items():
             for dst in targets:
                 session.add(
@@ -177,12 +181,10 @@ class ResolutionsPlugin:
         problems = []
         content = self.state.content
         expected = {}
-        for row in session.execute(
-            select(PageRow.path, PageRow.blob).where(PageRow.type == S.TYPE)
-        ):
+        for row in session.scalars(select(PageRow).where(PageRow.type == S.TYPE)):
             res = resolution_of(content.cached_page(row.path, row.blob))
             if res is not None:
-                expected[row.path] = (row_values(res, row.blob), related_values(res))
+                expected[row.path] = (row_values(res, row), related_values(res))
         actual = {r.path: r for r in session.scalars(select(ResolutionRow))}
         related = {path: (set(), [], []) for path in actual}
         for link in session.scalars(select(ResolutionLink)):

@@ -193,11 +193,13 @@ def _chapter_clause(chapters, sub: bool):
     parts = []
     for chapter in chapters:
         if chapter == NO_CHAPTER:
-            parts.append(PageRow.space.is_(None))
+            parts.append(ResolutionRow.space.is_(None))
         elif sub:
-            parts.append(or_(PageRow.space == chapter, PageRow.space.like(_like(chapter) + "/%")))
+            parts.append(
+                or_(ResolutionRow.space == chapter, ResolutionRow.space.like(_like(chapter) + "/%"))
+            )
         else:
-            parts.append(PageRow.space == chapter)
+            parts.append(ResolutionRow.space == chapter)
     return or_(*parts)
 
 
@@ -246,16 +248,16 @@ class Archive:
 
     def __init__(self, session, read_filter, hits: Mapping[str, float] | None = None):
         self.session = session
-        self.permitted = read_clause(read_filter, PageRow.effective_visibility, PageRow.space)
+        self.permitted = read_clause(read_filter, ResolutionRow.visibility, ResolutionRow.space)
         self.hits = hits
 
     def base(self, *columns) -> Select:
-        query = (
-            select(*columns)
-            .select_from(ResolutionRow)
-            .join(PageRow, PageRow.path == ResolutionRow.path)
-            .where(self.permitted)
-        )
+        """The permitted resolutions (and full-text hits); joined with the core ``pages`` row
+        when ``PageRow`` is among the columns (listings need its title and date)."""
+        query = select(*columns).select_from(ResolutionRow)
+        if any(c is PageRow for c in columns):
+            query = query.join(PageRow, PageRow.path == ResolutionRow.path)
+        query = query.where(self.permitted)
         if self.hits is not None:
             query = query.where(self._hit_clause())
         return query
@@ -365,7 +367,7 @@ class Archive:
                 .group_by(column)
             ).all()
             result[name] = self._values(name, counts, getattr(filters, name), filters)
-        space = case((PageRow.space.is_(None), NO_CHAPTER), else_=PageRow.space)
+        space = case((ResolutionRow.space.is_(None), NO_CHAPTER), else_=ResolutionRow.space)
         counts = self.session.execute(
             self.base(space, func.count())
             .where(*_conditions(filters, without="chapter"))

@@ -587,7 +587,7 @@ def datalists() -> dict[str, list[str]]:
         result[name] = list(db.scalars(query.limit(DATALIST_LIMIT)))
     topics = (
         select(ResolutionTopic.topic)
-        .join(PageRow, PageRow.path == ResolutionTopic.path)
+        .join(ResolutionRow, ResolutionRow.path == ResolutionTopic.path)
         .where(archive.permitted)
         .distinct()
         .order_by(ResolutionTopic.topic)

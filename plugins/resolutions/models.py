@@ -16,7 +16,8 @@ from wiki.db import Base
 
 
 class ResolutionRow(Base):
-    """One resolution page (its chapter and visibility come from the core ``pages`` row)."""
+    """One resolution page. ``space`` and ``visibility`` copy the core ``pages`` row (the
+    chapter and the effective visibility), so the archive counts without a join."""
 
     __tablename__ = "resolutions_resolutions"
     __table_args__ = (
@@ -27,6 +28,8 @@ class ResolutionRow(Base):
     path: Mapped[str] = mapped_column(String(255), primary_key=True)
     rid: Mapped[str] = mapped_column(String(64))
     rid_key: Mapped[str] = mapped_column(String(64), index=True)
+    space: Mapped[str | None] = mapped_column(String(255), index=True)
+    visibility: Mapped[str] = mapped_column(String(16), index=True)
     number: Mapped[str] = mapped_column(String(32), default="", index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(String(200), default="", index=True)

@@ -20,6 +20,8 @@ def upgrade() -> None:
         sa.Column("path", sa.String(length=255), nullable=False),
         sa.Column("rid", sa.String(length=64), nullable=False),
         sa.Column("rid_key", sa.String(length=64), nullable=False),
+        sa.Column("space", sa.String(length=255), nullable=True),
+        sa.Column("visibility", sa.String(length=16), nullable=False),
         sa.Column("number", sa.String(length=32), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("body", sa.String(length=200), nullable=False),
@@ -47,7 +49,10 @@ def upgrade() -> None:
     with op.batch_alter_table("resolutions_resolutions", schema=None) as batch_op:
         batch_op.create_index("ix_resolutions_sort", ["decided", "rid_key"], unique=False)
         batch_op.create_index("ix_resolutions_source", ["source_system", "source_id"], unique=False)
-        for column in ("rid_key", "number", "body", "event", "year", "outcome", "validity"):
+        for column in (
+            "rid_key", "space", "visibility", "number", "body", "event", "year", "outcome",
+            "validity",
+        ):  # fmt: skip
             batch_op.create_index(f"ix_resolutions_resolutions_{column}", [column], unique=False)
 
     op.create_table(
