@@ -297,9 +297,13 @@ class Archive:
             ]
         return newest
 
+    def count(self, filters: Filters) -> int:
+        """How many permitted resolutions match ``filters``."""
+        return self.session.scalar(self.base(func.count()).where(*_conditions(filters))) or 0
+
     def query(self, filters: Filters, per_page: int = PER_PAGE, facets: bool = True) -> Result:
         conds = _conditions(filters)
-        total = self.session.scalar(self.base(func.count()).where(*conds)) or 0
+        total = self.count(filters)
         offset = (filters.page - 1) * per_page
         if filters.sort == "relevance" and self.hits:
             paths = self.session.scalars(self.base(ResolutionRow.path).where(*conds)).all()

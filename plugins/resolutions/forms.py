@@ -842,16 +842,9 @@ def register(bp, plugin) -> None:
         try:
             content().save(current_principal(), path, text, base, message)
         except Conflict as conflict:
-            item = conflict.items[0]
-            return render_template(
-                "conflict.html",
-                path=path,
-                text=text,
-                theirs=(item.theirs or b"").decode("utf-8", "replace"),
-                merged=item.merged.decode("utf-8", "replace") if item.merged else None,
-                base=conflict.head,
-                message=message,
-            ), 409
+            from wiki.views.pages import conflict_page
+
+            return conflict_page(conflict, path, text, message)
         except (ValidationFailed, NotAvailable, Forbidden) as exc:
             status = {ValidationFailed: 400, NotAvailable: 409, Forbidden: 403}[type(exc)]
             problems = [relabel(p) for p in getattr(exc, "problems", None) or [str(exc)]]

@@ -4,6 +4,7 @@ id, and the exports of the current filter (CSV, JSON, Atom, printable Beschlussb
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import (
@@ -259,18 +260,22 @@ def make_blueprint(plugin) -> Blueprint:
     @bp.get("/")
     def archive():
         """The archive: full text, facets with counts, sorting, pagination; an id jumps."""
+        found = []
         try:
             filters = read_filters()
+            if filters.q and filters.page == 1:
+                read_filter = wiki().acl.read_filter(current_principal())
+                found = Archive(get_db(), read_filter).by_id(filters.q)
+                if len(found) == 1:
+                    return redirect(url_for("pages.view", path=found[0][0].path))
             archive = archive_for(filters)
         except QueryError as exc:
             return error_page(exc)
-        if filters.q and filters.page == 1:
-            found = archive.by_id(filters.q)
-            if len(found) == 1:
-                return redirect(url_for("pages.view", path=found[0][0].path))
-        else:
-            found = []
         result = archive.query(filters)
+        # What the default view leaves out, so nobody misses a rejected motion they look for.
+        beyond = 0
+        if filters.current_only and filters.active():
+            beyond = archive.count(replace(filters, everything=True)) - result.total
         names = chapter_names(
             [f.value for f in result.facets.get("chapter", [])]
             + [p.space for _, p in result.rows if p.space]
@@ -280,6 +285,7 @@ def make_blueprint(plugin) -> Blueprint:
             filters=filters,
             result=result,
             matches=found,
+            beyond=beyond,
             names=names,
             error=None,
         )

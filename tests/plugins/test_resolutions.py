@@ -602,3 +602,10 @@ def test_the_readme_example_validates():
     assert S.normalise("beispiel", page.meta, page.body).votes == {
         "yes": 52, "no": 3, "abstain": 4, "invalid": 0
     }  # fmt: skip
+
+
+def test_a_search_in_the_current_position_points_to_the_other_matches(app):
+    html = app.test_client().get("/-/resolutions/?q=Wahlalter").get_data(as_text=True)
+    assert "Keine Beschlüsse gefunden" in html
+    assert "1 weiterer Treffer außerhalb der geltenden Beschlusslage" in html
+    assert "/-/resolutions/?q=Wahlalter&amp;scope=all" in html

@@ -176,16 +176,7 @@ def save(path, text, base, message, exists):
             raise ValidationFailed([_("Ungültige Ausgangsversion.")])
         content().save(current_principal(), path, text, base or None, message, create=not base)
     except Conflict as conflict:
-        item = conflict.items[0]
-        return render_template(
-            "conflict.html",
-            path=path,
-            text=text,
-            theirs=(item.theirs or b"").decode("utf-8", "replace"),
-            merged=item.merged.decode("utf-8", "replace") if item.merged else None,
-            base=conflict.head,
-            message=message,
-        ), 409
+        return conflict_page(conflict, path, text, message)
     except (ValidationFailed, NotAvailable, Forbidden) as exc:
         # The editor again, with the user's text and every problem; nothing was saved.
         status = {ValidationFailed: 400, NotAvailable: 409, Forbidden: 403}[type(exc)]
@@ -200,6 +191,21 @@ def save(path, text, base, message, exists):
         ), status
     flash(_("Gespeichert."), "success")
     return redirect(url_for("pages.view", path=path))
+
+
+def conflict_page(conflict: Conflict, path: str, text: str, message: str):
+    """The 409 page of a save that could not be merged: the user's text (kept), the other
+    change and the merge attempt, with a form to save again from the current version."""
+    item = conflict.items[0]
+    return render_template(
+        "conflict.html",
+        path=path,
+        text=text,
+        theirs=(item.theirs or b"").decode("utf-8", "replace"),
+        merged=item.merged.decode("utf-8", "replace") if item.merged else None,
+        base=conflict.head,
+        message=message,
+    ), 409
 
 
 def preview_html(path: str, text: str) -> Markup:
