@@ -270,3 +270,19 @@ def test_account_language_beats_the_browser(compiled_catalogs, app):
     assert status == 200
     assert "Recent changes" in html
     assert "Letzte Änderungen" not in html
+
+
+ALIAS_RE = re.compile(r"from flask_babel import [^\n]*\b(?:n?gettext|lazy_gettext) as (\w+)")
+
+
+def test_translation_functions_keep_names_the_extraction_knows():
+    """``lazy_gettext as _l`` would hide every message from the catalogs (and this test)."""
+    allowed = set(KEYWORDS)
+    found = []
+    for path in sorted((ROOT / "wiki").rglob("*.py")) + sorted((ROOT / "plugins").rglob("*.py")):
+        for alias in ALIAS_RE.findall(path.read_text(encoding="utf-8")):
+            if alias not in allowed:
+                found.append(f"{path.relative_to(ROOT)}: {alias}")
+    assert not found, "translation functions under names babel.cfg does not extract:\n" + "\n".join(
+        found
+    )

@@ -7,50 +7,50 @@ should be shown as they are: ``OUTCOME_LABELS.get(value, value)``.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 
 #: ``outcome`` → label ("Status" on the page, "Ergebnis" in the archive).
 OUTCOME_LABELS = {
-    "angenommen": _l("angenommen"),
-    "angenommen_geaendert": _l("angenommen mit Änderungen"),
-    "abgelehnt": _l("abgelehnt"),
-    "ueberwiesen": _l("überwiesen"),
-    "erledigt": _l("erledigt"),
-    "nichtbefassung": _l("Nichtbefassung"),
-    "vertagt": _l("vertagt"),
-    "zurueckgezogen": _l("zurückgezogen"),
-    "nicht_zugelassen": _l("nicht zugelassen"),
-    "offen": _l("offen"),
+    "angenommen": lazy_gettext("angenommen"),
+    "angenommen_geaendert": lazy_gettext("angenommen mit Änderungen"),
+    "abgelehnt": lazy_gettext("abgelehnt"),
+    "ueberwiesen": lazy_gettext("überwiesen"),
+    "erledigt": lazy_gettext("erledigt"),
+    "nichtbefassung": lazy_gettext("Nichtbefassung"),
+    "vertagt": lazy_gettext("vertagt"),
+    "zurueckgezogen": lazy_gettext("zurückgezogen"),
+    "nicht_zugelassen": lazy_gettext("nicht zugelassen"),
+    "offen": lazy_gettext("offen"),
 }
 
 #: ``validity`` → label ("Gültigkeit").
 VALIDITY_LABELS = {
-    "in_kraft": _l("in Kraft"),
-    "vorlaeufig": _l("vorläufig in Kraft"),
-    "umgesetzt": _l("umgesetzt"),
-    "ersetzt": _l("ersetzt"),
-    "aufgehoben": _l("aufgehoben"),
-    "abgelaufen": _l("abgelaufen"),
-    "historisch": _l("historisch"),
+    "in_kraft": lazy_gettext("in Kraft"),
+    "vorlaeufig": lazy_gettext("vorläufig in Kraft"),
+    "umgesetzt": lazy_gettext("umgesetzt"),
+    "ersetzt": lazy_gettext("ersetzt"),
+    "aufgehoben": lazy_gettext("aufgehoben"),
+    "abgelaufen": lazy_gettext("abgelaufen"),
+    "historisch": lazy_gettext("historisch"),
 }
 
 #: Link kind → label, read from the resolution whose front matter holds the link
 #: ("A1 *ersetzt* A3").
 LINK_LABELS = {
-    "replaces": _l("ersetzt"),
-    "amends": _l("ändert"),
-    "implements": _l("setzt um"),
-    "forwarded_from": _l("weitergeleitet von"),
-    "forwarded_to": _l("weitergeleitet an"),
-    "related": _l("siehe auch"),
+    "replaces": lazy_gettext("ersetzt"),
+    "amends": lazy_gettext("ändert"),
+    "implements": lazy_gettext("setzt um"),
+    "forwarded_from": lazy_gettext("weitergeleitet von"),
+    "forwarded_to": lazy_gettext("weitergeleitet an"),
+    "related": lazy_gettext("siehe auch"),
 }
 
 #: Link kind (as stored, ``schema.LINK_TYPES`` keys) → label read from the link's target
 #: ("A3 *ersetzt durch* A1"); the kinds' inverse names are ``schema.LINK_TYPES`` values.
 INVERSE_LINK_LABELS = {
-    "replaces": _l("ersetzt durch"),
-    "amends": _l("geändert durch"),
-    "implements": _l("umgesetzt durch"),
+    "replaces": lazy_gettext("ersetzt durch"),
+    "amends": lazy_gettext("geändert durch"),
+    "implements": lazy_gettext("umgesetzt durch"),
     "forwarded_from": LINK_LABELS["forwarded_to"],
     "forwarded_to": LINK_LABELS["forwarded_from"],
     "related": LINK_LABELS["related"],
@@ -58,8 +58,8 @@ INVERSE_LINK_LABELS = {
 
 #: Keys of ``votes`` → label ("Abstimmungsergebnis").
 VOTE_LABELS = {
-    "yes": _l("Ja"),
-    "no": _l("Nein"),
-    "abstain": _l("Enthaltungen"),
-    "invalid": _l("Ungültig"),
+    "yes": lazy_gettext("Ja"),
+    "no": lazy_gettext("Nein"),
+    "abstain": lazy_gettext("Enthaltungen"),
+    "invalid": lazy_gettext("Ungültig"),
 }
