@@ -218,10 +218,10 @@ class ResolutionsPlugin:
 
     @hookimpl
     def wiki_search_fields(self):
-        from whoosh import fields
+        from whoosh import analysis, fields
 
         return {
-            "kennung": fields.ID(),
+            "kennung": fields.ID(analyzer=analysis.IDAnalyzer(lowercase=True)),
             "gremium": fields.KEYWORD(lowercase=True, commas=True),
             "ergebnis": fields.ID(),
         }

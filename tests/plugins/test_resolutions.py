@@ -609,3 +609,19 @@ def test_a_search_in_the_current_position_points_to_the_other_matches(app):
     assert "Keine Beschlüsse gefunden" in html
     assert "1 weiterer Treffer außerhalb der geltenden Beschlusslage" in html
     assert "/-/resolutions/?q=Wahlalter&amp;scope=all" in html
+
+
+def test_the_wiki_search_knows_resolutions(app):
+    """``typ:beschluss`` (German for the type ``resolution``) and the id field in /-/search."""
+    client = app.test_client()
+    html = client.get("/-/search?q=typ:beschluss+Nahverkehr").get_data(as_text=True)
+    assert 'href="/lv/beschluesse/2022/lako-2022-a1"' in html
+    assert (
+        client.get("/-/search?q=typ:seite+Nahverkehr")
+        .get_data(as_text=True)
+        .count('href="/lv/beschluesse/')
+        == 0
+    )
+    html = client.get("/-/search?q=kennung:LaKo-2022-A4").get_data(as_text=True)
+    assert 'href="/lv/beschluesse/2022/lako-2022-a4"' in html
+    assert 'href="/lv/beschluesse/2022/lako-2022-a1"' not in html

@@ -40,6 +40,8 @@ FILTER_KEYS = {
     "titel": "titel",
     "title": "titel",
 }
+#: German names of page types for ``typ:`` (the stored type names are English).
+TYPE_ALIASES = {"seite": "page", "gliederung": "space", "beschluss": "resolution"}
 MAX_QUERY_LENGTH = 500
 MAX_CLAUSES = 30
 MIN_PREFIX = 2
@@ -321,7 +323,8 @@ class QueryBuilder:
     def filter_clause(self, key: str, clause: Clause) -> Q.Query:
         value = clause.value.strip()
         if key == "typ":
-            return Q.Term("type", value.lower())
+            value = value.lower()
+            return Q.Term("type", TYPE_ALIASES.get(value, value))
         if key == "tag":
             folded = fold_phrase(value)
             if clause.prefix:
