@@ -30,6 +30,8 @@ Columns (``Spalte`` / English name: content):
   (or the codes)
 - ``Gültig bis`` / ``valid_until``: a date
 - ``Themen`` / ``topics``: separated by ``;`` (also ``Thema``)
+- ``Verknüpfungen`` / ``links``: ``replaces: LaKo-2019-A3; related: A-1, B-2`` (link kinds as in
+  the front matter; what the CSV export writes)
 - ``Beschlusstext`` / ``text``: the resolution text (markdown or plain text)
 - ``Begründung`` / ``reason``
 - ``Protokollnotiz`` / ``note``
@@ -79,6 +81,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "validity": ("Gültigkeit", "validity", "Gueltigkeit"),
     "valid_until": ("Gültig bis", "valid_until", "Gueltig bis"),
     "topics": ("Themen", "topics", "Thema", "Themenbereiche"),
+    "links": ("Verknüpfungen", "links", "Verknuepfungen"),
     "text": ("Beschlusstext", "text", "Text"),
     "reason": ("Begründung", "reason", "Begruendung"),
     "note": ("Protokollnotiz", "note"),
@@ -150,6 +153,20 @@ def validity_for_label(label: str) -> str | None:
 
 def _text(value: str) -> str:
     return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _links(text: str, warnings: list[str]) -> dict[str, list[str]]:
+    """``replaces: LaKo-2019-A3; related: A, B`` (what the CSV export writes) → links."""
+    links: dict[str, list[str]] = {}
+    for part in _split(text, ";\n"):
+        kind, _, ids = part.partition(":")
+        kind = kind.strip()
+        targets = [t for t in _split(ids, ",") if schema.valid_id(t)]
+        if kind not in schema.LINK_TYPES or not targets:
+            warnings.append(f"Verknüpfung „{part}“ nicht lesbar; ignoriert.")
+            continue
+        links.setdefault(kind, []).extend(t for t in targets if t not in links[kind])
+    return links
 
 
 def _row_item(row: dict[str, str], line: int) -> ImportItem:
@@ -246,6 +263,9 @@ def _row_item(row: dict[str, str], line: int) -> ImportItem:
     topics = _split(row.get("topics", ""), ";\n")
     if topics:
         meta["topics"] = topics
+    links = _links(row.get("links", ""), warnings)
+    if links:
+        meta["links"] = links
 
     url = get.get("url", "")
     if url and not schema.URL_RE.fullmatch(url):
@@ -307,7 +327,7 @@ def parse_csv(text: str) -> list[ImportItem]:
     unknown: list[str] = []
     for name in header:
         column = column_for_header(name)
-        if column in columns:
+        if column is not None and column in columns:
             unknown.append(f"{name} (doppelt)")
             column = None
         elif column is None and name.strip():

@@ -625,3 +625,20 @@ def test_the_wiki_search_knows_resolutions(app):
     html = client.get("/-/search?q=kennung:LaKo-2022-A4").get_data(as_text=True)
     assert 'href="/lv/beschluesse/2022/lako-2022-a4"' in html
     assert 'href="/lv/beschluesse/2022/lako-2022-a1"' not in html
+
+
+def test_the_csv_export_reads_back_through_the_csv_import(app):
+    """An exported selection is a valid import file: same ids, fields, links and texts."""
+    from plugins.resolutions.csvimport import parse_csv
+
+    text = log_in(app, "admin").get("/-/resolutions/export.csv?scope=all").get_data(as_text=True)
+    items = {item.meta["id"]: item for item in parse_csv(text)}
+    assert len(items) == 6
+    assert all(not item.problem and not item.warnings[1:] for item in items.values())
+    first = items["LaKo-2022-A1"]
+    assert first.meta["outcome"] == "angenommen" and first.meta["validity"] == "in_kraft"
+    assert first.meta["topics"] == ["Verkehr", "Soziales"]
+    assert first.meta["initiators"] == ["Landesvorstand"]
+    assert first.meta["links"] == {"replaces": ["LaKo-2019-A3"]}
+    assert first.texts["Beschlusstext"].startswith("Busse und Bahnen")
+    assert items["LaKo-2022-A4"].meta["outcome"] == "abgelehnt"
