@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -204,3 +205,27 @@ def environment(workload: str = "", extra: Iterable[str] = ()) -> str:
     ]
     text = "Environment: " + ", ".join(p for p in parts if p)
     return text + (f"; {workload}" if workload else ".")
+
+
+def add_workdir_options(parser) -> None:
+    """``--workdir`` and ``--keep``, which every benchmark offers."""
+    parser.add_argument("--workdir", help="create the temporary folder here")
+    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+
+
+def run_in_workdir(run: Callable, args, prefix: str) -> int:
+    """``run(args, workdir)`` in a fresh temporary folder (removed afterwards unless
+    ``--keep``), print its report and return the exit code (1 if a section failed)."""
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=args.workdir))
+    log(f"working in {workdir}")
+    try:
+        report = run(args, workdir)
+    finally:
+        if args.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report.print()
+    return 1 if report.failed else 0

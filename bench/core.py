@@ -27,13 +27,11 @@ import argparse
 import http.client
 import os
 import random
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -45,12 +43,14 @@ if str(ROOT) not in sys.path:
 
 from bench.common import (  # noqa: E402
     Report,
+    add_workdir_options,
     environment,
     fast_import,
     git_env,
     log,
     ms,
     pct,
+    run_in_workdir,
     timed,
 )
 
@@ -625,8 +625,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, help="pages and commits (default 10000)")
     parser.add_argument("--quick", action="store_true", help="1000 pages, fewer requests")
-    parser.add_argument("--workdir", help="create the temporary folder here")
-    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+    add_workdir_options(parser)
     parser.add_argument("--requests", type=int, help="requests per round (default 2000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per server")
     parser.add_argument("--client-threads", type=int, default=8)
@@ -648,20 +647,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.workdir:
-        Path(args.workdir).mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="wiki-bench-", dir=args.workdir))
-    log(f"working in {workdir}")
-    try:
-        report = run(args, workdir)
-    finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    report.print()
-    return 1 if report.failed else 0
+    return run_in_workdir(run, parse_args(argv), "wiki-bench-")
 
 
 if __name__ == "__main__":

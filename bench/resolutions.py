@@ -41,11 +41,9 @@ import gc
 import io
 import random
 import re
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -58,12 +56,14 @@ if str(ROOT) not in sys.path:
 
 from bench.common import (  # noqa: E402
     Report,
+    add_workdir_options,
     environment,
     fast_import,
     log,
     ms,
     pct,
     profile_text,
+    run_in_workdir,
     timed,
 )
 
@@ -1494,8 +1494,7 @@ def parse_args(argv=None):
         default=200,
         help="filter combinations and full-text queries each (default 200)",
     )
-    parser.add_argument("--workdir", help="create the temporary folder here")
-    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+    add_workdir_options(parser)
     parser.add_argument(
         "--profile", action="store_true", help="cProfile and SQL times of the faceted queries"
     )
@@ -1510,20 +1509,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.workdir:
-        Path(args.workdir).mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="wiki-resolutions-bench-", dir=args.workdir))
-    log(f"working in {workdir}")
-    try:
-        report = run(args, workdir)
-    finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    report.print()
-    return 1 if report.failed else 0
+    return run_in_workdir(run, parse_args(argv), "wiki-resolutions-bench-")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ import argparse
 import cProfile
 import math
 import random
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +43,14 @@ if str(ROOT) not in sys.path:
 
 from bench.common import (  # noqa: E402
     Report,
+    add_workdir_options,
     environment,
     fast_import,
     log,
     ms,
     pct,
     profile_text,
+    run_in_workdir,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -598,8 +598,7 @@ def parse_args(argv=None):
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--updates", type=int, default=100)
     parser.add_argument("--native", type=int, default=200, help="queries through whoosh")
-    parser.add_argument("--workdir", help="create the temporary folder here")
-    parser.add_argument("--keep", action="store_true", help="keep the instance afterwards")
+    add_workdir_options(parser)
     parser.add_argument("--profile", action="store_true", help="print cProfile summaries")
     parser.add_argument("--seed", type=int, default=20240601)
     args = parser.parse_args(argv)
@@ -610,20 +609,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.workdir:
-        Path(args.workdir).mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="wiki-search-bench-", dir=args.workdir))
-    log(f"working in {workdir}")
-    try:
-        report = run(args, workdir)
-    finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    report.print()
-    return 0
+    return run_in_workdir(run, parse_args(argv), "wiki-search-bench-")
 
 
 if __name__ == "__main__":
