@@ -20,6 +20,7 @@ from plugins.resolutions.models import (
     ResolutionRow,
     ResolutionTopic,
 )
+from wiki import pages as P
 from wiki.db import PageRow
 from wiki.hookspecs import hookimpl
 from wiki.sync import SYNC_SESSION_KEY
@@ -63,7 +64,7 @@ def row_values(res: S.Resolution, page_row: PageRow) -> dict:
     }
 
 
-def related_values(res: S.Resolution) -> tuple[set, set, set]:
+def related_values(res: S.Resolution) -> tuple[set, list, list]:
     """(links, topics, initiators) of a resolution, comparable (topics and people in order)."""
     links = {(kind, dst) for kind, targets in res.links.items() for dst in targets}
     return links, list(res.topics), list(res.initiators)
@@ -107,17 +108,13 @@ class ResolutionsPlugin:
 
     def _id_taken(self, ctx, path: str, key: str) -> bool:
         """Whether another resolution has this id key at HEAD (the projection brought up to
-        HEAD first; pages this commit removes or moves away do not count)."""
-        from wiki.pages import page_file, path_of_file
-
-        gone = {path_of_file(f) for f, data in ctx.changes.items() if data is None}
+        HEAD first). Pages this commit writes are judged by their new text, pages it removes
+        or moves away do not count."""
         for filename, data in ctx.changes.items():
-            other = path_of_file(filename)
+            other = P.path_of_file(filename)
             if data is None or other in (None, path):
                 continue
-            from wiki.pages import Page
-
-            other_page = Page.parse(other, data)
+            other_page = P.Page.parse(other, data)
             if other_page.type == S.TYPE and S.key_of(str(other_page.meta.get("id"))) == key:
                 return True
         query = select(ResolutionRow.path).where(
@@ -130,11 +127,7 @@ class ResolutionsPlugin:
             self.state.syncer.ensure_current()
             with self.state.sessions() as session:
                 paths = session.scalars(query).all()
-        for other in paths:
-            if other in gone or page_file(other) in ctx.changes:
-                continue
-            return True
-        return False
+        return any(P.page_file(other) not in ctx.changes for other in paths)
 
     # -- projection ---------------------------------------------------------------------------
 

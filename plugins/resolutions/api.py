@@ -81,7 +81,7 @@ def make_api_blueprint(plugin) -> Blueprint:
         row, page = found[0]
         session = get_db()
         item = item_json(row, page, related(session, [row.path])[row.path], base_url())
-        item["texts"] = texts_of(row, page)
+        item["texts"] = texts_of(page)
         item["revision"] = wiki().store.head()
         incoming = session.scalars(
             select(ResolutionLink).where(ResolutionLink.dst_key == row.rid_key)

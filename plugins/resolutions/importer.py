@@ -133,7 +133,7 @@ class Importer:
         if meta.get("outcome") not in S.ADOPTED:
             meta.pop("validity", None)
         meta["source"] = {**(meta.get("source") or {}), **source_of(item)}
-        texts = {k: v for k, v in S.sections(page.body).items() if k}
+        texts = S.named_sections(page.body)
         texts.update({k: v for k, v in item.texts.items() if v.strip()})
         text = S.page_text(meta, texts)
         if P.Page.parse(path, text).text() == page.text():

@@ -237,6 +237,11 @@ def sections(body: str) -> dict[str, str]:
     return result
 
 
+def named_sections(body: str) -> dict[str, str]:
+    """The ``## …`` sections of a body by heading, without the text before the first one."""
+    return {name: text for name, text in sections(body).items() if name}
+
+
 def section_heading_counts(body: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for match in SECTION_RE.finditer(body):

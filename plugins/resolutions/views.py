@@ -198,10 +198,9 @@ def item_json(row: ResolutionRow, page: PageRow, extra: dict, base: str) -> dict
     }
 
 
-def texts_of(row: ResolutionRow, page: PageRow) -> dict[str, str]:
+def texts_of(page: PageRow) -> dict[str, str]:
     """The body sections (Beschlusstext, Begründung, …) of a resolution's page."""
-    parsed = wiki().content.cached_page(page.path, page.blob)
-    return {k: v for k, v in S.sections(parsed.body).items() if k}
+    return S.named_sections(wiki().content.cached_page(page.path, page.blob).body)
 
 
 def base_url() -> str:
@@ -321,7 +320,7 @@ def make_blueprint(plugin) -> Blueprint:
         def lines():
             for row, page in rows:
                 more = extra[row.path]
-                texts = texts_of(row, page)
+                texts = texts_of(page)
                 links = "; ".join(
                     f"{kind}: {', '.join(ids)}" for kind, ids in more["links"].items()
                 )
@@ -355,7 +354,7 @@ def make_blueprint(plugin) -> Blueprint:
         items = []
         for row, page in rows:
             item = item_json(row, page, extra[row.path], base)
-            item["texts"] = texts_of(row, page)
+            item["texts"] = texts_of(page)
             items.append(item)
         data = {
             "filters": filters.args(page=1),
