@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from plugins.resolutions import labels
 from plugins.resolutions import schema as S
 from plugins.resolutions.archive import NO_CHAPTER, Archive, BadFilter, Filters
 from plugins.resolutions.models import (
@@ -209,8 +210,6 @@ def base_url() -> str:
 
 def describe(filters: Filters) -> list[tuple[str, str]]:
     """The active filters as (label, value) pairs (cover of the Beschlussbuch, feed title)."""
-    from plugins.resolutions.labels import OUTCOME_LABELS, VALIDITY_LABELS
-
     names = chapter_names(filters.chapter)
     parts = []
     if filters.q:
@@ -220,8 +219,8 @@ def describe(filters: Filters) -> list[tuple[str, str]]:
         (_("Gliederung"), [names.get(c, c) for c in filters.chapter]),
         (_("Beschluss durch"), list(filters.body)),
         (_("Veranstaltung"), list(filters.event)),
-        (_("Ergebnis"), [str(OUTCOME_LABELS.get(o, o)) for o in filters.outcome]),
-        (_("Gültigkeit"), [str(VALIDITY_LABELS.get(v, v)) for v in filters.validity]),
+        (_("Ergebnis"), [str(labels.OUTCOME_LABELS.get(o, o)) for o in filters.outcome]),
+        (_("Gültigkeit"), [str(labels.VALIDITY_LABELS.get(v, v)) for v in filters.validity]),
         (_("Thema"), list(filters.topic)),
         (_("Antragsteller*in"), list(filters.initiator)),
     ):
@@ -232,15 +231,6 @@ def describe(filters: Filters) -> list[tuple[str, str]]:
     return parts
 
 
-class LabelsForTemplates:
-    """The label tables of :mod:`plugins.resolutions.labels` for templates (imported on use)."""
-
-    def __getattr__(self, name):
-        from plugins.resolutions import labels
-
-        return getattr(labels, name)
-
-
 def make_blueprint(plugin) -> Blueprint:
     """The archive, lookup by id, exports and the forms."""
     from plugins.resolutions import forms
@@ -249,7 +239,7 @@ def make_blueprint(plugin) -> Blueprint:
 
     @bp.record_once
     def labels_for_templates(setup_state):
-        setup_state.app.jinja_env.globals["resolution_labels"] = LabelsForTemplates()
+        setup_state.app.jinja_env.globals["resolution_labels"] = labels
 
     def error_page(exc: QueryError):
         return render_template(
