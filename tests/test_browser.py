@@ -196,14 +196,24 @@ def test_create_preview_conflict_and_phone_layout(live_server, tmp_path):
                 "Jemand anderes hat die Seite inzwischen geändert"
             )
             expect(bob.locator(".alert-warning")).to_be_visible()
-            # Nothing of Bob's text is lost, and Alice's change is shown next to it.
+            # Nothing of Bob's text is lost, and Alice's change is shown next to it (no raw
+            # merge markers); the merge to edit starts with Bob's line at the clash.
             mine = bob.locator("#editor-text").input_value()
-            assert SECOND in mine
-            assert FIRST in mine
-            assert "<<<<<<<" in mine and ">>>>>>>" in mine
-            assert FIRST in bob.locator("#conflict-theirs").input_value()
-            assert SECOND in bob.locator("#conflict-mine").input_value()
+            assert SECOND in mine and FIRST not in mine
+            assert "<<<<<<<" not in bob.content()
+            expect(bob.locator("#conflict-theirs .conflict-clash")).to_contain_text(FIRST[2:])
+            expect(bob.locator("#conflict-mine .conflict-clash")).to_contain_text(SECOND[2:])
             assert bob.locator("#f-message").input_value() == "Getränke von Bob"
+            for label in ("Zusammenführen", "Meine Fassung übernehmen", "Die andere übernehmen"):
+                expect(bob.get_by_role("button", name=label)).to_be_visible()
+            # On a phone the versions stack without sideways scrolling.
+            bob.set_viewport_size({"width": 390, "height": 844})
+            overflow = bob.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+            assert overflow[0] <= overflow[1] + 1, f"horizontal scroll at 390 px: {overflow}"
+            mine_box = bob.locator("#conflict-mine").bounding_box()
+            theirs_box = bob.locator("#conflict-theirs").bounding_box()
+            assert theirs_box["y"] >= mine_box["y"] + mine_box["height"]
+            bob.set_viewport_size({"width": 1280, "height": 800})
 
             # The saved page still has Alice's version only.
             alice.reload()
