@@ -5,7 +5,7 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import make_test_app
+from conftest import PASSWORD, make_test_app
 
 
 class Collector:
@@ -84,7 +84,7 @@ def test_email_verification_link_works_once(tmp_path):
     from conftest import log_in
 
     client = log_in(app, "user")
-    client.form("/-/account", {"action": "email", "email": "neu@example.org"})
+    client.form("/-/account", {"action": "email", "email": "neu@example.org", "password": PASSWORD})
     app.extensions["wiki"].mailer.process()
     [eml] = (tmp_path / "instance" / "outbox").glob("*.eml")
     text = eml.read_text(encoding="utf-8", errors="replace").replace("=\n", "")

@@ -152,7 +152,9 @@ def test_delete_account(login, app, plugin):
     assert save(client, "meine-seite", "# Meine Seite\nText", base="").status_code == 302
     # Some failed logins and a queued mail for the account.
     app.test_client().form("/-/login", {"handle": "alice", "password": "falsch"})
-    client.form("/-/account", {"action": "email", "email": "alice@example.org"})
+    client.form(
+        "/-/account", {"action": "email", "email": "alice@example.org", "password": PASSWORD}
+    )
     second = log_in(app, "user")  # another session of the same person
     history = client.get("/-/history/meine-seite").get_data(as_text=True)
     assert "Alice Mitglied" in history

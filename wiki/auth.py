@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wiki.acl import ANONYMOUS, Principal
@@ -143,6 +143,62 @@ def consume_token(session, raw: str, kind: str) -> Token | None:
         return None
     session.refresh(token)
     return token
+
+
+class AmbiguousEmail(LookupError):
+    """More than one active account has the same verified address (data from before addresses
+    were unique); a lookup by address must then not pick one."""
+
+
+def email_taken(session, address: str, user_id: int | None = None) -> bool:
+    """True if an active account other than ``user_id`` uses ``address`` (case-insensitive)."""
+    query = select(User.id).where(
+        func.lower(User.email) == address.strip().lower(), User.deleted_at.is_(None)
+    )
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def user_by_email(session, address: str) -> User | None:
+    """The active account whose *verified* address is ``address``; ``AmbiguousEmail`` if several.
+
+    Unverified and pending addresses never match: only a verified address shows that the
+    account's owner receives mail there.
+    """
+    users = session.scalars(
+        select(User)
+        .where(
+            func.lower(User.email) == address.strip().lower(),
+            User.email_verified_at.is_not(None),
+            User.deleted_at.is_(None),
+        )
+        .limit(2)
+    ).all()
+    if len(users) > 1:
+        raise AmbiguousEmail(address)
+    return users[0] if users else None
+
+
+def revoke_tokens(session, user: User, kind: str) -> None:
+    """Revoke ``user``'s outstanding (unused, unrevoked) tokens of ``kind``."""
+    session.execute(
+        update(Token)
+        .where(
+            Token.user_id == user.id,
+            Token.kind == kind,
+            Token.used_at.is_(None),
+            Token.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session and remember-me cookie of ``user`` (the caller commits; call
+    ``login_user`` again afterwards to keep the current session)."""
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def login_keys(handle: str) -> list[str]:

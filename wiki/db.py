@@ -63,6 +63,12 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A new address waits here until its verification link is used; ``email`` (the address in
+    # force) changes only then.
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    # Part of the session id: raising it (logout, e-mail change, password reset) ends every
+    # session and remember-me cookie issued before.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def has_totp(self) -> bool:
@@ -84,9 +90,12 @@ class User(Base):
 
     def get_id(self) -> str:
         # The session stores the public id plus a fingerprint of the password hash and of the
-        # second factor, so that changing either ends every other session (and remember-me).
+        # second factor, so that changing either ends every other session (and remember-me),
+        # and the session generation (generation 0 adds nothing: ids issued before it existed
+        # stay valid until the first logout).
         second = ":2" if self.has_totp else ""
-        return f"{self.public_id}:{self.password_hash[-12:]}{second}"
+        generation = f":g{self.session_generation}" if self.session_generation else ""
+        return f"{self.public_id}:{self.password_hash[-12:]}{second}{generation}"
 
 
 class Token(Base):
@@ -207,6 +216,7 @@ class MailMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(998))
     body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)  # optional HTML alternative of ``body``
     headers: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -139,7 +139,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def build_message(row: MailMessage, sender: str) -> EmailMessage:
-    """The RFC 5322 message for a queue row: headers, extra headers and a UTF-8 text body."""
+    """The RFC 5322 message for a queue row: headers, extra headers and a UTF-8 text body;
+    with ``row.html`` a multipart/alternative of the text and the HTML."""
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = sender
     msg["To"] = row.recipient
@@ -159,6 +160,8 @@ def build_message(row: MailMessage, sender: str) -> EmailMessage:
         msg.set_content(body, charset="utf-8", cte="7bit")
     else:
         msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    if row.html:
+        msg.add_alternative(row.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
 
 
@@ -320,8 +323,11 @@ class Mailer:
         subject: str,
         body: str,
         headers: dict[str, str] | None = None,
+        html: str | None = None,
     ) -> MailMessage:
         """Add a message to ``session`` (the caller commits); ``ValueError`` on invalid input.
+
+        ``html`` is an optional HTML alternative of the text ``body`` (a complete document).
 
         Once the session commits, a running worker is woken up.
         """
@@ -331,6 +337,8 @@ class Mailer:
             raise ValueError("Subject is too long")
         if not isinstance(body, str):
             raise ValueError("Body must be a string")
+        if html is not None and not isinstance(html, str):
+            raise ValueError("HTML must be a string")
         extra = _check_headers(dict(headers or {}))
         now = utcnow()
         row = MailMessage(
@@ -338,6 +346,7 @@ class Mailer:
             recipient=recipient,
             subject=subject,
             body=body,
+            html=html or None,
             headers=json.dumps(extra, ensure_ascii=False),
             status="queued",
             attempts=0,

@@ -28,18 +28,30 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from plugins.spaces import rules
 from plugins.spaces.directory import in_subtree
 from plugins.spaces.models import Announcement, Delivery, Membership, Profile
-from wiki import acl as A
-from wiki.auth import current_principal, token_hash
-from wiki.db import MailMessage, User, get_db, utcnow
-from wiki.mail import normalize_address
-from wiki.markup import fill_widgets, mark_links
-from wiki.views.account import external_url
-from wiki.views.common import can, content, page_number, visible_paths, wiki
+from wiki import api as A
+from wiki.api import (
+    MailMessage,
+    User,
+    can,
+    content,
+    current_principal,
+    external_url,
+    fill_widgets,
+    get_db,
+    mark_links,
+    normalize_address,
+    page_number,
+    render_mail_html,
+    token_hash,
+    utcnow,
+    visible_paths,
+)
+from wiki.api import state as wiki
 
 AUDIENCES = ("members", "board")
 SUBJECT_MAX = 200
@@ -153,12 +165,16 @@ def recent_duplicate(db, space, audience, subject, body, author_id) -> Announcem
     )
 
 
+def audience_line(info, announcement: Announcement) -> str:
+    """Who the announcement went to, for the mail footer."""
+    if announcement.audience == "board":
+        return _("Mitteilung an den Vorstand von %(space)s", space=info.name)
+    return _("Mitteilung an die Mitglieder von %(space)s", space=info.name)
+
+
 def mail_text(info, announcement: Announcement, author: str, read_url: str, unsub: str) -> str:
     """The plain-text mail: the message as written (markdown reads well as text), then a footer."""
-    if announcement.audience == "board":
-        to_whom = _("Mitteilung an den Vorstand von %(space)s", space=info.name)
-    else:
-        to_whom = _("Mitteilung an die Mitglieder von %(space)s", space=info.name)
+    to_whom = audience_line(info, announcement)
     footer = _(
         "%(to_whom)s, geschickt von %(author)s über %(site)s.\n"
         "Im Wiki lesen: %(url)s\n"
@@ -170,6 +186,20 @@ def mail_text(info, announcement: Announcement, author: str, read_url: str, unsu
         unsubscribe=unsub,
     )
     return f"{announcement.subject}\n\n{announcement.body}\n\n-- \n{footer}\n"
+
+
+def mail_html(info, announcement: Announcement, body: Markup, author: str, urls: dict) -> str:
+    """The HTML alternative: the message rendered like in the wiki, then the same footer."""
+    return render_template(
+        "spaces/announcement_mail.html",
+        announcement=announcement,
+        body=body,
+        to_whom=audience_line(info, announcement),
+        author=author,
+        site=current_app.config["WIKI_SITE_NAME"],
+        read_url=urls["read"],
+        unsubscribe_url=urls["unsubscribe"],
+    )
 
 
 def send(db, plugin, space: str, audience: str, subject: str, body: str, author: User):
@@ -189,6 +219,7 @@ def send(db, plugin, space: str, audience: str, subject: str, body: str, author:
     read_url = external_url("spaces.announcement", space=space, announcement_id=announcement.id)
     mail_subject = f"[{info.code}] {subject}" if info.code else subject
     default_locale = current_app.config.get("WIKI_DEFAULT_LOCALE", "de")
+    body_html = Markup(render_mail_html(wiki().renderer, body, space, external_url("pages.home")))
     queued = []
     for user in users:
         delivery = Delivery(announcement_id=announcement.id, user_id=user.id)
@@ -204,6 +235,13 @@ def send(db, plugin, space: str, audience: str, subject: str, body: str, author:
         unsub = external_url("spaces_public.unsubscribe", token=raw)
         with force_locale(user.locale or default_locale):
             text = mail_text(info, announcement, author.display_name, read_url, unsub)
+            html = mail_html(
+                info,
+                announcement,
+                body_html,
+                author.display_name,
+                {"read": read_url, "unsubscribe": unsub},
+            )
         message = mailer.enqueue(
             db,
             address,
@@ -213,6 +251,7 @@ def send(db, plugin, space: str, audience: str, subject: str, body: str, author:
                 "List-Unsubscribe": f"<{unsub}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },
+            html=html,
         )
         queued.append((delivery, message))
     db.flush()
@@ -223,19 +262,22 @@ def send(db, plugin, space: str, audience: str, subject: str, body: str, author:
 
 
 def delivery_stats(db, ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per announcement: recipients, read, and mails per queue status (``none``: no mail)."""
+    """Per announcement: recipients, read (not counting the sender, who opens it anyway), and
+    mails per queue status (``none``: no mail)."""
     stats: dict[int, dict[str, int]] = {
         i: {"recipients": 0, "read": 0, "none": 0, **dict.fromkeys(MAIL_STATUSES, 0)} for i in ids
     }
     if not ids:
         return stats
+    not_sender = or_(Announcement.author_id.is_(None), Delivery.user_id != Announcement.author_id)
     rows = db.execute(
         select(
             Delivery.announcement_id,
             MailMessage.status,
             func.count(Delivery.id),
-            func.count(Delivery.read_at),
+            func.count(case((not_sender, Delivery.read_at))),
         )
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
         .outerjoin(MailMessage, MailMessage.id == Delivery.mail_id)
         .where(Delivery.announcement_id.in_(ids))
         .group_by(Delivery.announcement_id, MailMessage.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from wiki.cli import instance_option, make_app
+from wiki.api import instance_option, make_app
 
 
 def register(cli) -> None:
@@ -57,15 +57,12 @@ def register(cli) -> None:
     def add_member_cmd(instance, space_path, user, board, term_ends):
         """Nimm USER (Benutzername oder E-Mail) in eine Gliederung auf."""
         from plugins.spaces.directory import add_member, parse_date
-        from plugins.spaces.views import user_lookup
 
         app = make_app(instance)
         plugin = app.extensions["wiki"].pm.get_plugin("plugins.spaces:app")
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             _require_space(plugin, session, space_path)
-            account = user_lookup(session, user)
-            if account is None:
-                raise click.ClickException("Unbekannter Zugang.")
+            account = _lookup(session, user)
             term = parse_date(term_ends or "")
             if term is False:
                 raise click.ClickException("--until erwartet ein Datum JJJJ-MM-TT.")
@@ -80,11 +77,10 @@ def register(cli) -> None:
     def remove_member_cmd(instance, space_path, user):
         """Entferne USER aus einer Gliederung."""
         from plugins.spaces.models import Membership
-        from plugins.spaces.views import user_lookup
 
         app = make_app(instance)
         with app.app_context(), app.extensions["wiki"].sessions() as session:
-            account = user_lookup(session, user)
+            account = _lookup(session, user)
             row = account and session.scalar(
                 select(Membership).where(
                     Membership.user_id == account.id, Membership.space == space_path
@@ -95,6 +91,26 @@ def register(cli) -> None:
             session.delete(row)
             session.commit()
         click.echo("Entfernt.")
+
+
+def _lookup(session, text: str):
+    """The account named by user name or verified address; a clear error otherwise."""
+    from plugins.spaces.directory import AMBIGUOUS_EMAIL
+    from plugins.spaces.views import user_lookup
+    from wiki.api import AmbiguousEmail
+
+    try:
+        account = user_lookup(session, text)
+    except AmbiguousEmail:
+        raise click.ClickException(AMBIGUOUS_EMAIL) from None
+    if account is None:
+        if "@" in text:
+            raise click.ClickException(
+                "Kein Zugang mit dieser bestätigten E-Mail-Adresse (unbestätigte Adressen "
+                "zählen nicht; der Benutzername geht immer)."
+            )
+        raise click.ClickException("Unbekannter Zugang.")
+    return account
 
 
 def _require_space(plugin, session, path: str) -> None:

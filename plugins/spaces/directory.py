@@ -9,8 +9,11 @@ from sqlalchemy import func, or_, select
 
 from plugins.spaces import rules
 from plugins.spaces.models import Membership, Profile
-from wiki.csvexport import csv_text
-from wiki.db import User, utcnow
+from wiki.api import AmbiguousEmail, User, csv_text, row_id, utcnow
+
+#: A lookup by address that several accounts share (possible only in data from before
+#: addresses were unique) must not pick one of them.
+AMBIGUOUS_EMAIL = "Mehrere Zugänge haben diese E-Mail-Adresse. Bitte gib den Benutzernamen an."
 
 
 @dataclass
@@ -116,9 +119,15 @@ def change_membership(db, plugin, space: str, form) -> list[str]:
 
     action = form.get("action")
     if action == "add":
-        user = user_lookup(db, form.get("user", ""))
+        try:
+            user = user_lookup(db, form.get("user", ""))
+        except AmbiguousEmail:
+            return [AMBIGUOUS_EMAIL]
         if user is None:
-            return ["Kein Zugang mit diesem Benutzernamen oder dieser E-Mail-Adresse."]
+            return [
+                "Kein Zugang mit diesem Benutzernamen oder dieser bestätigten E-Mail-Adresse. "
+                "Eine E-Mail-Adresse zählt erst, wenn die Person sie bestätigt hat."
+            ]
         role = form.get("role", "member")
         if role not in rules.ROLES:
             return ["Unbekannte Rolle."]
@@ -128,9 +137,8 @@ def change_membership(db, plugin, space: str, form) -> list[str]:
         add_member(db, user.id, space, role, term)
         return []
     if action in ("remove", "role"):
-        try:
-            user_id = int(form.get("user_id", ""))
-        except ValueError:
+        user_id = row_id(form.get("user_id"))
+        if user_id is None:
             return ["Unbekanntes Mitglied."]
         row = db.scalar(
             select(Membership).where(Membership.user_id == user_id, Membership.space == space)

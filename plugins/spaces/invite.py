@@ -43,15 +43,23 @@ from plugins.spaces import announce, rules
 from plugins.spaces.directory import add_member, in_subtree
 from plugins.spaces.models import Invitation, JoinRequest, Membership
 from plugins.spaces.views import require_manage
-from wiki import auth
-from wiki.auth import current_principal, token_hash
-from wiki.csvexport import FORMULA_START
-from wiki.db import User, get_db, utcnow
-from wiki.mail import normalize_address
-from wiki.qr import qr_png
-from wiki.views.account import external_url, start_verification, valid_email
-from wiki.views.common import wiki
-from wiki.web import format_dt
+from wiki import api as auth
+from wiki.api import (
+    FORMULA_START,
+    User,
+    current_principal,
+    external_url,
+    format_dt,
+    get_db,
+    normalize_address,
+    qr_png,
+    row_id,
+    start_verification,
+    token_hash,
+    utcnow,
+    valid_email,
+)
+from wiki.api import state as wiki
 
 PERSONAL_DAYS = 14
 LINK_DAYS = 30
@@ -175,15 +183,8 @@ def account_form(form) -> dict[str, str]:
 
 
 def email_in_use(db, email: str) -> bool:
-    """An active account already uses ``email`` (logging in by address must stay unique)."""
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(User)
-            .where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None))
-        )
-        > 0
-    )
+    """An active account already uses ``email`` (addresses are unique, case-insensitively)."""
+    return auth.email_taken(db, email)
 
 
 def account_problems(db, fields: dict[str, str], password: str) -> list[str]:
@@ -203,8 +204,8 @@ def account_problems(db, fields: dict[str, str], password: str) -> list[str]:
     elif email_in_use(db, email):
         problems.append(
             _(
-                "Mit dieser E-Mail-Adresse gibt es schon einen Zugang. Bitte melde dich damit an "
-                "(„Passwort vergessen?“ hilft, falls nötig)."
+                "Diese E-Mail-Adresse ist nicht verfügbar. Wenn du schon einen Zugang hast, "
+                "melde dich damit an („Passwort vergessen?“ hilft, falls nötig)."
             )
         )
     problems.extend(auth.password_problems(password))
@@ -335,12 +336,17 @@ def parse_csv(data: bytes) -> tuple[list[tuple[int, str, str]], list[str]]:
 def invite_people(db, plugin, space: str, people, days: int, inviter: User) -> list[ReportLine]:
     """Create personal invitations and queue their mails (the caller commits)."""
     now = utcnow()
+    # Only verified addresses say who a member is (an unverified one may be anybody's).
     members = {
         email.lower()
         for email in db.scalars(
             select(User.email)
             .join(Membership, Membership.user_id == User.id)
-            .where(in_subtree(Membership.space, space), User.deleted_at.is_(None))
+            .where(
+                in_subtree(Membership.space, space),
+                User.deleted_at.is_(None),
+                User.email_verified_at.is_not(None),
+            )
         )
     }
     pending = {
@@ -586,11 +592,8 @@ def register(bp, plugin) -> None:
             flash(_("Beitrittslink angelegt."), "success")
             return redirect(url_for("spaces.join_link", space=space, invitation_id=row.id))
         if action == "revoke":
-            try:
-                invitation_id = int(request.form.get("invitation_id", ""))
-            except ValueError:
-                abort(404)
-            row = db.get(Invitation, invitation_id)
+            invitation_id = row_id(request.form.get("invitation_id"))
+            row = db.get(Invitation, invitation_id) if invitation_id is not None else None
             if row is None or row.space != space:
                 abort(404)
             if state_of(row) == "open":
@@ -640,11 +643,8 @@ def register(bp, plugin) -> None:
         require_manage(plugin, space)
         db = get_db()
         if request.method == "POST":
-            try:
-                request_id = int(request.form.get("request_id", ""))
-            except ValueError:
-                abort(404)
-            row = db.get(JoinRequest, request_id)
+            request_id = row_id(request.form.get("request_id"))
+            row = db.get(JoinRequest, request_id) if request_id is not None else None
             if row is None or row.space != space:
                 abort(404)
             decision = request.form.get("decision")

@@ -19,15 +19,24 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from plugins.spaces import directory, rules
 from plugins.spaces.models import Announcement, AuditEntry, Delivery, Membership, Profile
-from wiki import acl as A
-from wiki.auth import current_principal
-from wiki.db import Change, Document, PageRow, User, get_db, utcnow
-from wiki.queries import read_clause
-from wiki.views.common import can, content
+from wiki import api as A
+from wiki.api import (
+    Change,
+    Document,
+    PageRow,
+    User,
+    can,
+    content,
+    current_principal,
+    get_db,
+    read_clause,
+    user_by_email,
+    utcnow,
+)
 
 
 def space_ref(plugin, space: str) -> A.PageRef:
@@ -325,12 +334,11 @@ def dashboard_section(plugin, principal) -> Markup | None:
 
 
 def user_lookup(db, text: str) -> User | None:
-    """An active account by handle or e-mail address."""
+    """An active account by handle or by *verified* e-mail address (``wiki.auth.AmbiguousEmail``
+    if several accounts share that address)."""
     text = text.strip().lower()
     if not text:
         return None
-    return db.scalar(
-        select(User).where(
-            or_(User.handle == text, func.lower(User.email) == text), User.deleted_at.is_(None)
-        )
-    )
+    if "@" in text:  # handles never contain "@"
+        return user_by_email(db, text)
+    return db.scalar(select(User).where(User.handle == text, User.deleted_at.is_(None)))

@@ -794,7 +794,7 @@ def cli_instance(tmp_path, monkeypatch):
     state.store.close()
     state.engine.dispose()
     for handle in ("carla", "dora"):
-        args = ["user", "add", handle, "--email", f"{handle}@example.org"]
+        args = ["user", "add", handle, "--email", f"{handle}@example.org", "--verified"]
         assert runner.invoke(cli, [*args, "--instance", str(path)]).exit_code == 0
 
     def run(*args):

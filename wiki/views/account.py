@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, or_, select
 from wiki import auth, qr, totp
 from wiki.auth import current_principal
 from wiki.db import Change, LoginAttempt, MailMessage, Token, User, get_db, utcnow
+from wiki.queries import row_id
 from wiki.views.common import wiki
 from wiki.views.history import changes_query, recent_changes
 from wiki.web import forget_user_name, safe_next
@@ -67,15 +68,20 @@ def login():
                 next=next_url,
                 handle=handle,
             ), 429
-        user = db.scalar(
-            select(User).where(
+        found = db.scalars(
+            select(User)
+            .where(
                 or_(
                     User.handle == auth.normalise_handle(handle),
                     func.lower(User.email) == handle.lower(),
                 ),
                 User.deleted_at.is_(None),
             )
-        )
+            .limit(2)
+        ).all()
+        # An address shared by two accounts (data from before addresses were unique) logs in
+        # neither: the user name still works.
+        user = found[0] if len(found) == 1 else None
         if user is not None and auth.check_password(user, password):
             remember = "remember" in request.form
             session.clear()
@@ -150,7 +156,13 @@ def login_2fa():
 
 @bp.post("/-/logout")
 def logout():
-    """Log out (POST only, with CSRF)."""
+    """Log out (POST only, with CSRF); every session and remember-me cookie of the account ends,
+    so a copied cookie is worthless afterwards."""
+    if current_user.is_authenticated:
+        db = get_db()
+        user = db.get(User, current_user.id)
+        auth.end_sessions(user)
+        db.commit()
     logout_user()
     session.clear()
     flash(_("Du bist abgemeldet."), "info")
@@ -194,22 +206,16 @@ def account():
                 problems.extend(auth.password_problems(new))
                 if not problems:
                     user.password_hash = auth.hash_password(new)
+                    auth.revoke_tokens(db, user, "reset")
                     db.commit()
                     login_user(user)
                     flash(_("Passwort geändert."), "success")
                     return redirect(url_for("account.account"))
         elif action == "email":
-            email = request.form.get("email", "").strip()
-            if not valid_email(email):
-                problems.append(_("Bitte eine gültige E-Mail-Adresse angeben."))
-            else:
-                user.email = email
-                user.email_verified_at = None
-                start_verification(user)
-                db.commit()
-                wiki().mailer.kick()
-                flash(_("Wir haben dir einen Bestätigungslink geschickt."), "info")
-                return redirect(url_for("account.account"))
+            outcome = change_email(db, user)
+            if not isinstance(outcome, list):
+                return outcome
+            problems = outcome
         elif action in ("api-token", "feed-token"):
             kind = "api" if action == "api-token" else "feed"
             name = request.form.get("name", "").strip()[:128] or kind
@@ -217,7 +223,8 @@ def account():
             new_token_kind = kind
             db.commit()
         elif action == "revoke":
-            token = db.get(Token, int(request.form.get("token_id", "0") or 0))
+            token_id = row_id(request.form.get("token_id"))
+            token = db.get(Token, token_id) if token_id is not None else None
             if token is None or token.user_id != user.id:
                 abort(404)
             token.revoked_at = utcnow()
@@ -393,6 +400,7 @@ def own_data(db, user: User) -> dict:
             "display_name": user.display_name,
             "email": user.email,
             "email_verified_at": user.email_verified_at,
+            "pending_email": user.pending_email,
             "is_admin": bool(user.is_admin),
             "locale": user.locale,
             "created_at": user.created_at,
@@ -510,16 +518,13 @@ def erase_account(db, user: User) -> None:
         wiki().pm.hook.wiki_user_deleted(user_id=user.id, session=db)
         db.execute(delete(Token).where(Token.user_id == user.id))
         db.execute(delete(LoginAttempt).where(LoginAttempt.key.in_(auth.account_keys(user))))
-        shared = db.scalar(
-            select(func.count()).where(
-                func.lower(User.email) == email, User.id != user.id, User.deleted_at.is_(None)
-            )
-        )
-        if not shared:
+        for address in {email, (user.pending_email or "").strip().lower()} - {""}:
+            if auth.email_taken(db, address, user.id):
+                continue
             # Queued and sent mails name the person; a mail being sent right now is left alone.
             db.execute(
                 delete(MailMessage).where(
-                    func.lower(MailMessage.recipient) == email, MailMessage.status != "sending"
+                    func.lower(MailMessage.recipient) == address, MailMessage.status != "sending"
                 )
             )
         user.deleted_at = utcnow()
@@ -527,6 +532,7 @@ def erase_account(db, user: User) -> None:
         user.handle = f"{auth.DELETED_HANDLE_PREFIX}{user.public_id}"
         user.email = f"deleted-{user.public_id}@invalid"
         user.email_verified_at = None
+        user.pending_email = None
         user.password_hash = ""
         user.is_admin = False
         user.locale = None
@@ -540,6 +546,49 @@ def erase_account(db, user: User) -> None:
     forget_user_name(user.public_id)
 
 
+def change_email(db, user: User):
+    """The e-mail form: with the current password, a free address becomes *pending* and gets a
+    verification link; the address in force changes only when the link is used.
+
+    Returns a redirect when done, else the problems. Wrong passwords count like failed logins.
+    Asking for a change ends the account's other sessions and outstanding reset links.
+    """
+    keys = auth.login_keys(user.handle)
+    if auth.too_many_failures(db, keys):
+        abort(429)
+    email = request.form.get("email", "").strip()
+    if not auth.check_password(user, request.form.get("password", "")):
+        auth.record_failure(db, keys)
+        return [_("Das Passwort ist falsch.")]
+    if not valid_email(email):
+        return [_("Bitte eine gültige E-Mail-Adresse angeben.")]
+    if auth.email_taken(db, email, user.id):
+        return [_("Diese E-Mail-Adresse ist nicht verfügbar. Bitte gib eine andere an.")]
+    same = email.lower() == user.email.strip().lower()
+    if same and user.email_verified_at is not None:
+        user.pending_email = None
+        db.commit()
+        flash(_("Das ist schon deine bestätigte Adresse."), "info")
+        return redirect(url_for("account.account", _anchor="email"))
+    user.pending_email = None if same else email
+    auth.revoke_tokens(db, user, "verify")  # only the newest link confirms, and only its address
+    auth.revoke_tokens(db, user, "reset")
+    auth.end_sessions(user)
+    start_verification(user)
+    db.commit()
+    login_user(user)  # this session goes on; the others end
+    wiki().mailer.kick()
+    flash(
+        _(
+            "Wir haben dir einen Bestätigungslink an %(email)s geschickt. Bis du ihn benutzt, "
+            "gilt deine bisherige Adresse.",
+            email=email,
+        ),
+        "info",
+    )
+    return redirect(url_for("account.account", _anchor="email"))
+
+
 def valid_email(email: str) -> bool:
     """A plausible single address without header-breaking characters."""
     return (
@@ -551,14 +600,19 @@ def valid_email(email: str) -> bool:
 
 
 def start_verification(user: User) -> None:
-    """Queue an e-mail verification link for ``user``."""
+    """Queue a verification link for ``user``'s pending address (else the current one); the
+    mail goes to the address it confirms."""
     raw = auth.issue_token(get_db(), user, "verify", hours=float(wiki().config["WIKI_TOKEN_HOURS"]))
-    send_mail(
-        user,
+    wiki().mailer.enqueue(
+        get_db(),
+        user.pending_email or user.email,
         _("E-Mail-Adresse bestätigen"),
         _(
-            "Hallo %(name)s,\n\nbitte bestätige deine E-Mail-Adresse:\n%(url)s\n",
+            "Hallo %(name)s,\n\nbitte bestätige deine E-Mail-Adresse für den Zugang "
+            "„%(handle)s“:\n%(url)s\n\nWenn du das nicht angefordert hast, ignoriere diese "
+            "Nachricht.\n",
             name=user.display_name,
+            handle=user.handle,
             url=external_url("account.verify", token=raw),
         ),
     )
@@ -572,6 +626,16 @@ def verify(token):
     if found is None:
         abort(404)
     user = db.get(User, found.user_id)
+    if user.pending_email:
+        if auth.email_taken(db, user.pending_email, user.id):
+            # Someone else's account got the address meanwhile: it stays with them.
+            user.pending_email = None
+            db.commit()
+            flash(_("Diese E-Mail-Adresse ist nicht mehr verfügbar."), "error")
+            return redirect(url_for("pages.home"))
+        user.email, user.pending_email = user.pending_email, None
+        # Reset links went to the old address; the new one is in force from now on.
+        auth.revoke_tokens(db, user, "reset")
     user.email_verified_at = utcnow()
     db.commit()
     flash(_("E-Mail-Adresse bestätigt."), "success")
@@ -641,6 +705,8 @@ def reset(token):
                 abort(404)
             user = db.get(User, used.user_id)
             user.password_hash = auth.hash_password(new)
+            auth.revoke_tokens(db, user, "reset")  # other links from other requests
+            auth.end_sessions(user)
             db.commit()
             flash(_("Neues Passwort gespeichert. Du kannst dich jetzt anmelden."), "success")
             return redirect(url_for("account.login"))
