@@ -15,22 +15,22 @@ def upload(client, path, data, filename, **extra):
 
 def test_upload_list_download_replace_delete(login, app):
     client = login("user")
-    assert upload(client, "start", b"%PDF-1.4 eins", "Protokoll.pdf").status_code == 302
+    assert upload(client, "start", b"%PDF-1.4 eins", "Protokoll.PDF").status_code == 302
     first = head(app)
     listing = client.get("/-/files/start").get_data(as_text=True)
-    assert "Protokoll.pdf" in listing
-    download = client.get("/-/files/start/Protokoll.pdf")
+    assert "protokoll.pdf" in listing
+    download = client.get("/-/files/start/protokoll.pdf")
     assert download.data == b"%PDF-1.4 eins"
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
-    assert upload(client, "start", b"%PDF-1.4 zwei", "Protokoll.pdf").status_code == 302
-    assert client.get("/-/files/start/Protokoll.pdf").data == b"%PDF-1.4 zwei"
-    assert client.get(f"/-/files/start/Protokoll.pdf?rev={first}").data == b"%PDF-1.4 eins"
-    versions = client.get("/-/file-history/start/Protokoll.pdf")
+    assert upload(client, "start", b"%PDF-1.4 zwei", "Protokoll.PDF").status_code == 302
+    assert client.get("/-/files/start/protokoll.pdf").data == b"%PDF-1.4 zwei"
+    assert client.get(f"/-/files/start/protokoll.pdf?rev={first}").data == b"%PDF-1.4 eins"
+    versions = client.get("/-/file-history/start/protokoll.pdf")
     assert versions.status_code == 200 and first[:7] in versions.get_data(as_text=True)
-    assert client.form("/-/file-delete/start/Protokoll.pdf").status_code == 302
-    assert client.get("/-/files/start/Protokoll.pdf").status_code == 404
-    assert client.get(f"/-/files/start/Protokoll.pdf?rev={first}").status_code == 200
+    assert client.form("/-/file-delete/start/protokoll.pdf").status_code == 302
+    assert client.get("/-/files/start/protokoll.pdf").status_code == 404
+    assert client.get(f"/-/files/start/protokoll.pdf?rev={first}").status_code == 200
 
 
 def test_raster_image_inline_and_embedded(login, app):

@@ -9,13 +9,23 @@ from sqlalchemy import select
 
 from plugins.spaces.directory import in_subtree
 from plugins.spaces.views import space_ref
-from wiki import acl as A
-from wiki import pages as P
-from wiki.auth import current_principal
-from wiki.content import Forbidden, NotFound, ValidationFailed
-from wiki.db import Document, PageRow, get_db
-from wiki.queries import read_clause
-from wiki.views.common import can, content, page_number, wiki
+from wiki import api as A
+from wiki import api as P
+from wiki.api import (
+    Conflict,
+    Document,
+    Forbidden,
+    NotFound,
+    PageRow,
+    ValidationFailed,
+    can,
+    content,
+    current_principal,
+    get_db,
+    page_number,
+    read_clause,
+)
+from wiki.api import state as wiki
 
 PER_PAGE = 100
 #: At most this many pages are offered as upload targets (the nearest to the space first).
@@ -64,10 +74,10 @@ def upload(db, space: str, principal) -> tuple[str | None, list[str]]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return None, [_("Bitte eine Datei auswählen.")]
-    sent = upload.filename.replace("\\", "/").rsplit("/")[-1]
-    name = (request.form.get("name") or "").strip() or sent
+    typed = (request.form.get("name") or "").strip()
+    name = typed
     try:
-        P.check_filename(name)
+        name = P.check_filename(typed) if typed else P.normalize_filename(upload.filename)
         content().upload(
             principal,
             target,
@@ -80,6 +90,12 @@ def upload(db, space: str, principal) -> tuple[str | None, list[str]]:
         return None, [str(exc)]
     except Forbidden:
         abort(403)
+    except Conflict:
+        return None, [_("Die Seite wurde gerade geändert. Bitte erneut versuchen.")]
+    if name != upload.filename.replace("\\", "/").rsplit("/")[-1]:
+        flash(_("Dokument gespeichert als „%(name)s“.", name=name), "success")
+    else:
+        flash(_("Dokument gespeichert."), "success")
     return target, []
 
 
@@ -99,7 +115,6 @@ def register(bp, plugin) -> None:
                 abort(403)
             target, problems = upload(db, space, principal)
             if not problems:
-                flash(_("Dokument gespeichert."), "success")
                 return redirect(url_for("spaces.documents", space=space))
         page = page_number(request.args.get("page"))
         rows = db.execute(

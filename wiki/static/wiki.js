@@ -6,6 +6,7 @@
  * - page suggestions for input[data-autocomplete="titles"]; in GET forms picking one opens it
  * - [data-confirm] on submit buttons, forms and links asks before going on
  * - the editor warns before leaving with unsaved changes (data-dirty: warn from the start)
+ * - documents picked, dropped or pasted in the editor join its file field; the link is inserted
  * - tables in rendered pages scroll sideways inside .table-wrap
  */
 (() => {
@@ -504,6 +505,120 @@
     });
   }
 
+  /* ---------- Documents from the editor ---------- */
+
+  // The same rules as wiki.pages.normalize_filename (keep both in step): umlauts → ae/oe/ue,
+  // ß → ss, lower case, other characters outside [a-z0-9._-] → "-", runs collapsed.
+  const TRANSLIT = { ä: "ae", ö: "oe", ü: "ue", ß: "ss", Ä: "ae", Ö: "oe", Ü: "ue", ẞ: "ss" };
+  const fold = (text) =>
+    Array.from(text.trim(), (ch) => TRANSLIT[ch] ?? ch)
+      .join("")
+      .normalize("NFKD")
+      .replace(/[^\x00-\x7f]/g, "")
+      .toLowerCase();
+
+  function normalizeName(name) {
+    name = name.replace(/\\/g, "/").split("/").pop().trim();
+    const dot = name.lastIndexOf(".");
+    let stem = dot >= 0 ? name.slice(0, dot) : name;
+    let ext = dot >= 0 ? name.slice(dot + 1) : "";
+    if (dot < 0 || !stem.replace(/[. ]/g, "")) [stem, ext] = [name, ""];
+    ext = fold(ext).replace(/[^a-z0-9]+/g, "").slice(0, 16);
+    stem = fold(stem)
+      .replace(/[^a-z0-9._]+/g, "-")
+      .replace(/-{2,}/g, "-")
+      .replace(/[-.]*\.[-.]*/g, ".")
+      .replace(/^[-._]+|[-._]+$/g, "");
+    stem = stem.slice(0, 128 - ext.length - 1).replace(/[-._]+$/, "");
+    if (ext && !stem) stem = "dokument";
+    return ext ? `${stem}.${ext}` : stem;
+  }
+
+  const RASTER = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+  const PASTE_EXT = { "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp" };
+
+  // Picked, dropped and pasted files all go into the form's <input type="file" name="documents">
+  // (through a DataTransfer) and are committed with the page on save; the link is inserted at
+  // the cursor at once. Without this script the server appends the links instead.
+  function initDocuments(textarea) {
+    const input = doc.getElementById("editor-documents");
+    if (!(input instanceof HTMLInputElement) || typeof DataTransfer !== "function") return;
+    const kept = new DataTransfer();
+    const previews = new Map();
+    const preview = doc.getElementById("live-preview");
+
+    function insert(text) {
+      const start = textarea.selectionStart ?? textarea.value.length;
+      const end = textarea.selectionEnd ?? start;
+      const before = textarea.value.slice(0, start);
+      const lead = before && !before.endsWith("\n") ? "\n" : "";
+      textarea.setRangeText(`${lead}${text}\n`, start, end, "end");
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+
+    function add(files) {
+      const links = [];
+      for (const file of files) {
+        const name = normalizeName(file.name);
+        if (!name) continue;
+        for (let i = kept.items.length - 1; i >= 0; i--) {
+          if (kept.files[i].name === name) kept.items.remove(i);
+        }
+        kept.items.add(new File([file], name, { type: file.type }));
+        if (RASTER.has(file.type)) {
+          // A data: URL, as the Content-Security-Policy allows (img-src 'self' data:).
+          const reader = new FileReader();
+          reader.addEventListener("load", () => {
+            previews.set(name, String(reader.result));
+            showPreviews();
+          });
+          reader.readAsDataURL(file);
+        }
+        const image = RASTER.has(file.type) ? "!" : "";
+        const link = `${image}[${name}](_files/${name})`;
+        if (!textarea.value.includes(`_files/${name})`)) links.push(link);
+      }
+      input.files = kept.files;
+      if (links.length) {
+        insert(links.join("\n"));
+        announce(t("Link eingefügt; die Datei wird beim Speichern hochgeladen.",
+                   "Link inserted; the file is uploaded when you save."));
+      }
+    }
+
+    input.addEventListener("change", () => add(Array.from(input.files ?? [])));
+    textarea.addEventListener("dragover", (event) => {
+      if (event.dataTransfer?.types.includes("Files")) event.preventDefault();
+    });
+    textarea.addEventListener("drop", (event) => {
+      const files = Array.from(event.dataTransfer?.files ?? []);
+      if (!files.length) return;
+      event.preventDefault();
+      textarea.focus();
+      add(files);
+    });
+    textarea.addEventListener("paste", (event) => {
+      const files = Array.from(event.clipboardData?.files ?? []).filter((f) => RASTER.has(f.type));
+      if (!files.length) return;
+      event.preventDefault();
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+      add(files.map((f, i) => new File([f], `bild-${stamp}${i ? `-${i}` : ""}.${PASTE_EXT[f.type]}`, { type: f.type })));
+    });
+    // The live preview shows images that are not uploaded yet from the browser's memory.
+    function showPreviews() {
+      if (!preview) return;
+      for (const img of preview.querySelectorAll("img")) {
+        const src = img.getAttribute("src") ?? "";
+        if (src.startsWith("data:")) continue;
+        const name = decodeURIComponent(src.split("/").pop() ?? "");
+        if (previews.has(name)) img.src = previews.get(name);
+      }
+    }
+    if (preview && "MutationObserver" in window) {
+      new MutationObserver(showPreviews).observe(preview, { childList: true, subtree: true });
+    }
+  }
+
   /* ---------- Wide tables ---------- */
 
   function wrapTables(scope) {
@@ -531,6 +646,7 @@
       initPreview(editor);
       initWikilinkSuggestions(editor);
       initUnsavedWarning(editor);
+      initDocuments(editor);
     }
     doc.querySelectorAll('input[data-autocomplete="titles"]').forEach(initTitleInput);
   }
