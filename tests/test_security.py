@@ -41,6 +41,7 @@ MATRIX = {
     "account.reset_request": ("/-/password-reset", {"anon": 200, "user": 200, "admin": 200}),
     "account.reset": ("/-/password-reset/nope", {"anon": 404, "user": 404, "admin": 404}),
     "account.me": ("/-/me", {"anon": 302, "user": 200, "admin": 200}),
+    "language.switch": ("/-/language?lang=en&next=/", {"anon": 302, "user": 302, "admin": 302}),
     "admin.overview": ("/-/admin/", {"anon": 302, "user": 403, "admin": 200}),
     "admin.toggle_admin": ("/-/admin/users/1/admin", {"anon": 405, "user": 405, "admin": 405}),
     "api.list_pages": ("/-/api/v1/pages", {"anon": 200, "user": 200, "admin": 200}),

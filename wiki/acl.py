@@ -12,6 +12,8 @@ Core rules (spaces add theirs through the hooks):
 - ``edit`` (create, change, rename, delete, revert, upload): logged-in users who may read the page,
   if ``WIKI_EDIT`` is ``users``;
 - ``widen`` (make a page more visible): whoever may edit it, outside spaces;
+- ``move`` (rename or delete): whoever may edit it, unless a plugin says otherwise (a space's
+  definition page moves only with the board above it);
 - ``admin``: admins only.
 """
 
@@ -25,7 +27,9 @@ EDIT = "edit"
 WIDEN = "widen"
 ADMIN = "admin"
 MANAGE = "manage"
-ACTIONS = (READ, EDIT, WIDEN, ADMIN, MANAGE)
+#: Rename or delete a page (offered in the interface only to whoever may do it).
+MOVE = "move"
+ACTIONS = (READ, EDIT, WIDEN, ADMIN, MANAGE, MOVE)
 VISIBILITY_RANK = {"public": 0, "internal": 1, "members": 2, "board": 3}
 
 
@@ -90,7 +94,7 @@ def core_can(principal: Principal, action: str, page: PageRef | None, edit_polic
         return True
     if action == READ:
         return page is not None and core_read_filter(principal).allows(page.visibility, page.space)
-    if action in (EDIT, WIDEN):
+    if action in (EDIT, WIDEN, MOVE):
         return (
             principal.logged_in
             and edit_policy == "users"

@@ -24,14 +24,25 @@ from sqlalchemy import select
 
 from plugins.resolutions import schema as S
 from plugins.resolutions.models import ResolutionRow, ResolutionTopic
-from wiki import acl as A
-from wiki import pages as P
-from wiki.auth import current_principal
-from wiki.content import Forbidden, NotAvailable, ValidationFailed
-from wiki.db import PageRow, get_db
-from wiki.search import BadQuery, SearchUnavailable
-from wiki.storage import REV_RE, Conflict
-from wiki.views.common import can, content, require, valid_path_or_404, wiki
+from wiki import api as A
+from wiki import api as P
+from wiki.api import (
+    REV_RE,
+    BadQuery,
+    Conflict,
+    Forbidden,
+    NotAvailable,
+    PageRow,
+    SearchUnavailable,
+    ValidationFailed,
+    can,
+    content,
+    current_principal,
+    get_db,
+    require,
+    valid_path_or_404,
+)
+from wiki.api import state as wiki
 
 #: At most this many similar resolutions are shown while drafting.
 SIMILAR_LIMIT = 8
@@ -807,6 +818,11 @@ def register(bp, plugin) -> None:
         if REV_RE.fullmatch(base):
             try:
                 raw = store.read(filename, base)
+                # Only a base the reader may read (judged where and when it was): its title
+                # and texts are shown and merged.
+                sha = store.resolve(base)
+                if not wiki().revisions.base_readable(db, current_principal(), path, sha):
+                    raw = None
             except ValueError:
                 raw = None
         if raw is None:
@@ -842,7 +858,7 @@ def register(bp, plugin) -> None:
         try:
             content().save(current_principal(), path, text, base, message)
         except Conflict as conflict:
-            from wiki.views.pages import conflict_page
+            from wiki.api import conflict_page
 
             return conflict_page(conflict, path, text, message)
         except (ValidationFailed, NotAvailable, Forbidden) as exc:

@@ -22,13 +22,9 @@ from sqlalchemy import select
 from plugins.resolutions import resolution_of
 from plugins.resolutions import schema as S
 from plugins.resolutions.models import ResolutionLink, ResolutionRow
-from wiki import acl as A
-from wiki import pages as P
-from wiki.db import PageRow, get_db
-from wiki.markup import BUILTIN_PLUGINS, wikilink_plugin
-from wiki.plugins import PageSection
-from wiki.queries import read_clause
-from wiki.storage import BadRevision
+from wiki import api as P
+from wiki.api import MARKDOWN_BUILTINS as BUILTIN_PLUGINS
+from wiki.api import BadRevision, PageRow, PageSection, get_db, read_clause, wikilink_plugin
 
 #: Characters per line of the numbered Beschlusstext (as printed by convention tools).
 LINE_WIDTH = 80
@@ -112,7 +108,7 @@ class SpaceInfo:
 
 def space_of(plugin, page) -> SpaceInfo | None:
     """The space the page lives in, titled and linked if the reader may read its page."""
-    from wiki.views.common import page_titles
+    from wiki.api import page_titles
 
     db = get_db()
     row = db.get(PageRow, page.path)
@@ -232,21 +228,17 @@ def linked(plugin, res: S.Resolution, path: str, principal) -> list[tuple[object
 def versions(plugin, path: str, principal) -> list[tuple[object, bool]]:
     """[(Revision, exists)] of the last versions the reader may read, newest first; messages
     of commits that touched pages the reader may not read are withheld."""
-    from wiki.views.history import unreadable_commits
+    from wiki.api import unreadable_commits
 
-    state, db = plugin.state, get_db()
-    revisions = state.store.history(P.page_file(path), limit=VERSIONS)
-    hidden = unreadable_commits(principal, [r.sha for r in revisions])
+    # Judged like every past revision: at the path and time it had (wiki.revisions).
+    found, _more = plugin.state.revisions.history(get_db(), principal, path, 0, VERSIONS)
+    hidden = unreadable_commits(principal, [e.revision.sha for e in found])
     entries = []
-    for revision in revisions:
+    for entry in found:
+        revision = entry.revision
         if revision.sha in hidden:
             revision = replace(revision, message="")
-        old = state.content.page(P.path_of_file(revision.path) or path, revision.sha)
-        if old is not None and not state.acl.can(
-            principal, A.READ, state.content.ref_for(db, path, old)
-        ):
-            continue
-        entries.append((revision, old is not None))
+        entries.append((revision, entry.page is not None))
     return entries
 
 
@@ -267,7 +259,7 @@ def numbered_body(plugin, page) -> Markup | None:
     """The page text with the Beschlusstext as numbered lines of at most ``LINE_WIDTH``
     characters; the other sections rendered as usual. None for a page that is no valid
     resolution (the usual rendering then)."""
-    from wiki.views.common import finish_html
+    from wiki.api import finish_html
 
     if resolution_of(page) is None:
         return None

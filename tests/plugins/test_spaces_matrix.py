@@ -72,7 +72,8 @@ CASES = [
     ("pages.view", "/gibt-es-nicht", NOBODY),
     ("pages.edit", "/-/edit/hilfe", EDIT_ANY),
     ("pages.edit", f"/-/edit/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
-    ("pages.edit", f"/-/edit/{BOARD_PAGE}", EDIT_BOARD_A),
+    # hidden = missing: members of A get the editor of a new page (saving: "nicht verfügbar")
+    ("pages.edit", f"/-/edit/{BOARD_PAGE}", EDIT_MEMBERS_A),
     ("pages.edit", f"/-/edit/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
     ("pages.edit", "/-/edit/lv/kv-a/neu", EDIT_MEMBERS_A),
     ("pages.edit", "/-/edit/lv/kv-b/protokoll", EDIT_MEMBERS_B),
@@ -92,9 +93,12 @@ CASES = [
     ("pages.rename", f"/-/rename/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
     ("pages.rename", f"/-/rename/{BOARD_PAGE}", EDIT_BOARD_A),
     ("pages.rename", f"/-/rename/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
+    # a space's definition moves (and goes) only with the board above it (here: lv's), admins
+    ("pages.rename", "/-/rename/lv/kv-a", (302, 403, 403, 403, 403, 403, 200)),
     ("pages.delete", f"/-/delete/{MEMBERS_PAGE}", EDIT_MEMBERS_A),
     ("pages.delete", f"/-/delete/{BOARD_PAGE}", EDIT_BOARD_A),
     ("pages.delete", f"/-/delete/{PUBLIC_IN_A}", EDIT_PUBLIC_IN_A),
+    ("pages.delete", "/-/delete/lv/kv-a", (302, 403, 403, 403, 403, 403, 200)),
     ("pages.revert", f"/-/revert/{MEMBERS_PAGE}?rev={{first}}", EDIT_MEMBERS_A),
     ("pages.revert", f"/-/revert/{BOARD_PAGE}?rev={{first}}", EDIT_BOARD_A),
     # -- core: history and documents
@@ -123,6 +127,9 @@ CASES = [
     ("account.reset_request", "/-/password-reset", EVERYONE),
     ("account.reset", "/-/password-reset/nope", NOBODY),
     ("account.me", "/-/me", LOGGED_IN),
+    # The language switch only sets a cookie (no CSRF token needed) and redirects back.
+    ("language.switch", "/-/language?lang=en&next=/", JUMP_EVERYONE),
+    ("language.switch", "/-/language?lang=xx", BAD_REQUEST),
     ("admin.overview", "/-/admin/", (302, 403, 403, 403, 403, 403, 200)),
     ("admin.toggle_admin", "/-/admin/users/1/admin", NO_GET),
     # -- core: JSON API (writes need a bearer token; a session cookie is never enough)

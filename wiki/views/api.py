@@ -18,8 +18,17 @@ from wiki.content import Forbidden, NotAvailable, ValidationFailed
 from wiki.db import PageRow, get_db
 from wiki.queries import read_clause
 from wiki.storage import REV_RE, Conflict
-from wiki.views.common import can, content, page_at, page_number, render_page, wiki
+from wiki.views.common import (
+    can,
+    content,
+    page_at,
+    page_number,
+    render_page,
+    resolve_rev_or_404,
+    wiki,
+)
 from wiki.views.history import changes_page
+from wiki.web import error_messages
 
 bp = Blueprint("api", __name__, url_prefix="/-/api/v1")
 
@@ -64,12 +73,26 @@ def list_pages():
 @bp.get("/pages/<path:path>")
 def get_page(path):
     """One page: markdown, HTML, front matter and the revision to use as base for a save."""
-    page = page_at(path, request.args.get("rev"))
+    rev = request.args.get("rev")
+    page = page_at(path, rev)
     html, toc = render_page(page)
     row = get_db().get(PageRow, path)
+    if row is not None:
+        fields = page_json(row)
+    else:  # a past revision of a deleted page (page_at checked it): as it was then
+        ref = wiki().revisions.ref_at(path, page, resolve_rev_or_404(rev))
+        fields = {
+            "path": path,
+            "title": page.title,
+            "type": page.type,
+            "visibility": ref.visibility,
+            "space": ref.space,
+            "updated_at": None,
+            "deleted": True,
+        }
     return jsonify(
         {
-            **page_json(row),
+            **fields,
             "markdown": page.text(),
             "body": page.body,
             "html": str(html),
@@ -103,22 +126,23 @@ def save_page(path):
             current_principal(), path, data["text"], base, message, create=ref is None
         )
     except Conflict as conflict:
-        item = conflict.items[0]
+        revisions = wiki().revisions
+        theirs, merged = revisions.conflict_texts(get_db(), current_principal(), path, conflict)
         return jsonify(
             {
                 "error": "conflict",
                 "message": _("Die Seite wurde inzwischen geändert."),
                 "head": conflict.head,
-                "theirs": (item.theirs or b"").decode("utf-8", "replace"),
-                "merged": item.merged.decode("utf-8", "replace") if item.merged else None,
+                "theirs": theirs,
+                "merged": merged,
             }
         ), 409
     except ValidationFailed as exc:
-        return jsonify({"error": "invalid", "problems": exc.problems}), 400
+        return jsonify({"error": "invalid", "problems": error_messages(exc)}), 400
     except NotAvailable as exc:
-        return jsonify({"error": "not_available", "message": str(exc)}), 409
+        return jsonify({"error": "not_available", "message": error_messages(exc)[0]}), 409
     except Forbidden as exc:
-        return jsonify({"error": "forbidden", "message": str(exc)}), 403
+        return jsonify({"error": "forbidden", "message": error_messages(exc)[0]}), 403
     return jsonify({"path": path, "revision": result.sha, "changed": result.changed}), (
         201 if ref is None else 200
     )

@@ -63,40 +63,22 @@ def resolve_rev_or_404(rev: str) -> str:
 
 
 def page_at(path: str, rev: str | None) -> P.Page:
-    """The page at ``rev``; a past revision only if both it and the current page allow reading.
+    """The page at ``rev`` if the reader may read that revision (:mod:`wiki.revisions`), else 404.
 
-    A deleted page's past revisions are readable when that revision itself allows it; a revision
-    from before a rename is found under the name the page had then.
+    A deleted page's past revisions count too; a revision from before a rename is found under
+    the name the page had then and judged there.
     """
+    valid_path_or_404(path)
     if rev is None:
-        valid_path_or_404(path)
         row = get_db().get(PageRow, path)
         if row is None or not can(A.READ, content().ref_of(row)):
             abort(404)
         return content().cached_page(path, row.blob)
-    valid_path_or_404(path)
-    ref = content().ref(get_db(), path)
-    if ref is not None and not can(A.READ, ref):
-        abort(404)
     sha = resolve_rev_or_404(rev)
-    page = content().page(path, sha) or page_before_rename(path, sha)
+    page = wiki().revisions.readable(get_db(), current_principal(), path, sha)
     if page is None:
         abort(404)
-    if not can(A.READ, content().ref_for(get_db(), path, page)):
-        abort(404)
     return page
-
-
-def page_before_rename(path: str, sha: str) -> P.Page | None:
-    """The page as it was at ``sha`` under the name it had then (history follows renames)."""
-    for revision in wiki().store.history(P.page_file(path), limit=500):
-        if revision.sha == sha:
-            old_path = P.path_of_file(revision.path)
-            if old_path and old_path != path:
-                old = content().page(old_path, sha)
-                return P.Page(path, old.meta, old.body, old.blob, old.problems) if old else None
-            return None
-    return None
 
 
 def page_titles(paths) -> dict[str, tuple[str, bool]]:
@@ -118,6 +100,13 @@ def page_titles(paths) -> dict[str, tuple[str, bool]]:
         for path, title, visibility, space in rows:
             memo[path] = (title, acl.can(principal, A.READ, A.PageRef(path, visibility, space)))
     return {p: memo[p] for p in paths if memo.get(p) is not None}
+
+
+def page_title(path: str) -> str:
+    """The title of page ``path`` for headings if the reader may read it, else the path
+    (a deleted page, or one the view has not checked: a title never leaks)."""
+    title, readable = page_titles([path]).get(path, (None, False))
+    return title if readable and title else path
 
 
 def visible_paths(paths) -> set[str]:
@@ -144,7 +133,11 @@ def finish_html(rendered, page: P.Page) -> str:
             if widget.error:
                 return f'<div class="widget-error">{Markup.escape(widget.error)}</div>'
             out = state.pm.hook.wiki_render_widget(
-                kind=widget.kind, data=widget.data, page=page, principal=principal
+                kind=widget.kind,
+                data=widget.data,
+                page=page,
+                principal=principal,
+                session=get_db(),
             )
             return str(out) if out is not None else ""
 

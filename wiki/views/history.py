@@ -19,7 +19,6 @@ from wiki.views.common import (
     breadcrumbs,
     can,
     content,
-    page_before_rename,
     page_number,
     resolve_rev_or_404,
     valid_path_or_404,
@@ -37,42 +36,37 @@ def history_ref(path: str) -> A.PageRef:
         if not can(A.READ, ref):
             abort(404)
         return ref
-    last = wiki().store.last_revision(P.page_file(path))
+    revisions = wiki().revisions
+    principal = current_principal()
+    last = None
+    for revision in wiki().store.history(P.page_file(path), limit=2):
+        entry = revisions.entry(principal, None, path, revision)
+        if not entry.readable:
+            abort(404)
+        if entry.page is not None:
+            last = entry.page
+            break
     if last is None:
         abort(404)
-    parent_page = None
-    for revision in wiki().store.history(P.page_file(path), limit=2):
-        parent_page = content().page(path, revision.sha)
-        if parent_page is not None:
-            break
-    if parent_page is None:
-        abort(404)
-    ref = content().ref_for(get_db(), path, parent_page)
-    if not can(A.READ, ref):
-        abort(404)
-    return ref
+    return content().ref_for(get_db(), path, last)
 
 
 @bp.get("/-/history/<path:path>")
 def history(path):
-    """The versions of a page, newest first, paginated; follows renames made in the wiki."""
+    """The versions of a page the reader may read, newest first, paginated; follows renames
+    made in the wiki. Versions the reader may not read are left out (:mod:`wiki.revisions`)."""
     ref = history_ref(path)
     size = int(wiki().config["WIKI_PAGE_SIZE"])
     number = page_number(request.args.get("page"))
-    store = wiki().store
-    revisions = store.history(P.page_file(path), limit=size + 1, offset=(number - 1) * size)
-    has_next = len(revisions) > size
+    principal = current_principal()
+    found, has_next = wiki().revisions.history(get_db(), principal, path, (number - 1) * size, size)
+    hidden = unreadable_commits(principal, [e.revision.sha for e in found])
     entries = []
-    hidden = unreadable_commits(current_principal(), [r.sha for r in revisions[:size]])
-    for revision in revisions[:size]:
+    for entry in found:
+        revision = entry.revision
         if revision.sha in hidden:
             revision = replace(revision, message="")
-        old_path = P.path_of_file(revision.path) or path
-        page = content().page(old_path, revision.sha)
-        # A version is listed only if the reader may read it (a deletion shows as such).
-        if page is not None and not can(A.READ, content().ref_for(get_db(), path, page)):
-            continue
-        entries.append((revision, page is not None, old_path))
+        entries.append((revision, entry.page is not None, entry.path))
     row = get_db().get(PageRow, path)
     return render_template(
         "history.html",
@@ -93,6 +87,7 @@ def diff(path):
     store = wiki().store
     to_rev = request.args.get("to")
     from_rev = request.args.get("from")
+    explicit_from = bool(from_rev)
     filename = P.page_file(path)
     if not to_rev:
         latest = store.history(filename, limit=2)
@@ -107,19 +102,21 @@ def diff(path):
         previous = store.history(filename, limit=2, rev=to_sha)
         from_rev = previous[1].sha if len(previous) > 1 and previous[0].sha == to_sha else None
     from_sha = resolve_rev_or_404(from_rev) if from_rev else None
+    revisions, principal = wiki().revisions, current_principal()
+    current = content().ref(get_db(), path)
     texts = []
     for sha in (from_sha, to_sha):
-        if sha is None:
+        found = revisions.locate(path, sha) if sha else None
+        if found is None:
             texts.append("")
-            continue
-        page = content().page(path, sha) or page_before_rename(path, sha)
-        if page is None:
+        elif revisions.may_read(principal, current, *found, sha):
+            texts.append(found[1].text())
+        elif sha == from_sha and not explicit_from:
+            # The version before the reader's first readable one: show that one as created.
             texts.append("")
-            continue
-        page_at_ok = can(A.READ, content().ref_for(get_db(), path, page))
-        if not page_at_ok:
+            from_sha = None
+        else:
             abort(404)
-        texts.append(page.text())
     rows = diff_rows(texts[0], texts[1])
     return render_template(
         "diff.html",
@@ -159,10 +156,13 @@ def unreadable_commits(principal, shas) -> set[str]:
     if not shas:
         return set()
     read_filter = wiki().acl.read_filter(principal)
+    if read_filter.everything:
+        return set()
     current = aliased(PageRow)
     rows = get_db().execute(
         select(
             Change.commit,
+            Change.path,
             Change.visibility,
             Change.space,
             current.effective_visibility,
@@ -171,12 +171,19 @@ def unreadable_commits(principal, shas) -> set[str]:
         .outerjoin(current, current.path == Change.path)
         .where(Change.commit.in_(shas))
     )
-    return {
-        sha
-        for sha, visibility, space, now_visibility, now_space in rows
-        if not read_filter.allows(visibility, space)
-        or (now_visibility is not None and not read_filter.allows(now_visibility, now_space))
-    }
+    revisions = wiki().revisions
+    hidden = set()
+    for sha, path, visibility, space, now_visibility, now_space in rows:
+        if sha in hidden:
+            continue
+        if (
+            not read_filter.allows(visibility, space)
+            or (now_visibility is not None and not read_filter.allows(now_visibility, now_space))
+            # the page as that commit left it, judged at its path and time (wiki.revisions)
+            or not revisions.commit_readable(principal, path, sha)
+        ):
+            hidden.add(sha)
+    return hidden
 
 
 def recent_changes(principal, query) -> list[tuple[SimpleNamespace, str | None]]:
