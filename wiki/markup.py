@@ -35,11 +35,19 @@ from typing import Any
 from urllib.parse import unquote
 
 import mistune
-import yaml
 from mistune.util import escape as escape_text
 from mistune.util import safe_entity, striptags, unescape
 
-from .pages import BadName, check_filename, check_path, is_valid_path, resolve_target, slugify
+from .pages import (
+    BadName,
+    YamlProblem,
+    check_filename,
+    check_path,
+    is_valid_path,
+    load_yaml,
+    resolve_target,
+    slugify,
+)
 
 __all__ = [
     "HARMFUL_LINK",
@@ -143,18 +151,22 @@ class RenderContext:
     documents: set[str] = field(default_factory=set)
     widgets: list[Widget] = field(default_factory=list)
     in_link: int = 0  # > 0 while link text or image alt text is rendered
+    #: base → the last suffix tried, so n duplicate headings cost O(n), not O(n²).
+    suffixes: dict[str, int] = field(default_factory=dict)
 
     def unique_id(self, base: str) -> str:
         """``base``, or ``base-2``, ``base-3`` … whichever is still free in this document.
 
         Footnote ids (``fn-N``, ``fnref-N``) and :data:`LAYOUT_IDS` count as taken.
         """
-        candidate, n = base, 1
+        n = self.suffixes.get(base, 1)
+        candidate = base if n == 1 else f"{base}-{n}"
         while (
             candidate in self.ids or candidate in LAYOUT_IDS or _RESERVED_ID_RE.fullmatch(candidate)
         ):
             n += 1
             candidate = f"{base}-{n}"
+        self.suffixes[base] = n
         self.ids.add(candidate)
         return candidate
 
@@ -177,9 +189,13 @@ def _context(state: Any) -> RenderContext:
     return state.env[_ENV_KEY]
 
 
-def _yaml_error(kind: str, exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    where = f" (Zeile {mark.line + 1} des Bausteins)" if mark is not None else ""
+def _yaml_error(kind: str, exc: YamlProblem) -> str:
+    where = f" (Zeile {exc.line + 1} des Bausteins)" if exc.line is not None else ""
+    if exc.kind == "alias":
+        return (
+            f"Die Angaben im Baustein „{kind}“ dürfen keine Anker und Verweise („&“, „*“) "
+            f"enthalten{where}."
+        )
     return f"Die Angaben im Baustein „{kind}“ sind kein gültiges YAML{where}."
 
 
@@ -307,8 +323,8 @@ class WikiHTMLRenderer(mistune.HTMLRenderer):
             return self.block_code(code, info or None)
         ctx = _context(state)
         try:
-            data, error = yaml.safe_load(code), None
-        except Exception as exc:  # user input must never break rendering
+            data, error = load_yaml(code), None
+        except YamlProblem as exc:  # user input must never break rendering
             data, error = None, _yaml_error(kind, exc)
         ctx.widgets.append(Widget(kind=kind, data=data, error=error))
         return f'<div class="widget" data-widget-index="{len(ctx.widgets) - 1}"></div>\n'
@@ -339,16 +355,21 @@ class Renderer:
 
     ``plugins`` are extra mistune plugin callables (each is applied once per thread, so they
     must be side-effect free apart from configuring the given Markdown instance);
-    ``widget_kinds`` are the fence info strings rendered as widgets.
+    ``widget_kinds`` are the fence info strings rendered as widgets. With ``hard_wrap`` every
+    line break in a paragraph is kept (``<br />``), as mail readers expect.
     """
 
     VERSION = 1
 
     def __init__(
-        self, plugins: Iterable[Callable[..., Any]] = (), widget_kinds: Iterable[str] = ()
+        self,
+        plugins: Iterable[Callable[..., Any]] = (),
+        widget_kinds: Iterable[str] = (),
+        hard_wrap: bool = False,
     ) -> None:
         self.plugins = tuple(plugins)
         self.widget_kinds = frozenset(widget_kinds)
+        self.hard_wrap = hard_wrap
         self._local = threading.local()
 
     def _markdown(self) -> mistune.Markdown:
@@ -356,7 +377,7 @@ class Renderer:
         if md is None:
             md = mistune.create_markdown(
                 escape=True,
-                hard_wrap=False,
+                hard_wrap=self.hard_wrap,
                 renderer=WikiHTMLRenderer(self.widget_kinds),
                 plugins=[*BUILTIN_PLUGINS, wikilink_plugin, *self.plugins],
             )
@@ -396,6 +417,29 @@ def mark_links(html_text: str, visible: Callable[[str], bool]) -> str:
         )
 
     return _WIKILINK_TAG_RE.sub(replace, html_text)
+
+
+#: The start of a site-relative ``href``/``src`` in HTML this module wrote (attribute values are
+#: always quoted and escaped, so ``>`` cannot occur inside a tag).
+_LOCAL_URL_RE = re.compile(r'(<(?:a|img)\s[^>]*?(?:href|src)=")/(?!/)')
+
+
+def absolute_urls(html_text: str, base_url: str) -> str:
+    """Make site-relative links and images (``/path``) absolute under ``base_url``."""
+    base = base_url.rstrip("/") + "/"
+    return _LOCAL_URL_RE.sub(lambda m: m.group(1) + base, html_text)
+
+
+def render_mail_html(renderer: Renderer, text: str, path: str, base_url: str) -> str:
+    """Markdown ``text`` (written at ``path``) as HTML for an e-mail: rendered like a page but
+    with every line break kept, links absolute under ``base_url`` and widgets left out (their
+    live parts exist only in the wiki)."""
+    mail = Renderer(renderer.plugins, renderer.widget_kinds, hard_wrap=True)
+    rendered = mail.render(text, path)
+    html_text = rendered.html
+    if rendered.widgets:
+        html_text = fill_widgets(html_text, lambda _index: "")
+    return absolute_urls(html_text, base_url)
 
 
 def fill_widgets(html_text: str, fill: Callable[[int], str]) -> str:

@@ -14,8 +14,11 @@ from typing import Any
 
 import yaml
 
+from wiki.messages import N_, message_of
+
 SEGMENT_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 FILENAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+FILENAME_MAX = 128
 MAX_DEPTH = 8
 MAX_PATH = 255
 PAGE_SUFFIX = ".md"
@@ -27,6 +30,8 @@ FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:
 HEADING_RE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 #: PyYAML's safe loader, in C where libyaml is available (8× faster; same results).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Integers in YAML have at most this many digits (Python refuses to print more than 4,300).
+MAX_YAML_INT_DIGITS = 100
 _TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ẞ": "ss"}
 
 
@@ -38,21 +43,34 @@ class FrontMatterError(ValueError):
     """Front matter that is not a YAML mapping; ``str()`` is a user message."""
 
 
+class YamlProblem(ValueError):
+    """YAML that :func:`load_yaml` refuses: ``line`` (0-based, or None) and ``kind``: ``syntax``,
+    ``alias`` (anchors and aliases are not allowed), ``number`` (too many digits) or ``value``
+    (a value that cannot be converted, e.g. the date 2022-13-45)."""
+
+    def __init__(self, kind: str, line: int | None = None):
+        super().__init__(kind)
+        self.kind = kind
+        self.line = line
+
+
 def check_path(path: str) -> str:
     """Return ``path`` if it is a valid page path, else raise :class:`BadName`."""
     if not isinstance(path, str) or not path:
-        raise BadName("Der Seitenname ist leer.")
+        raise BadName(N_("Der Seitenname ist leer."))
     if len(path) > MAX_PATH:
-        raise BadName(f"Der Seitenname ist länger als {MAX_PATH} Zeichen.")
+        raise BadName(N_("Der Seitenname ist länger als %(n)s Zeichen.", n=MAX_PATH))
     segments = path.split("/")
     if len(segments) > MAX_DEPTH:
-        raise BadName(f"Seiten dürfen höchstens {MAX_DEPTH} Ebenen tief liegen.")
+        raise BadName(N_("Seiten dürfen höchstens %(n)s Ebenen tief liegen.", n=MAX_DEPTH))
     for segment in segments:
         if not SEGMENT_RE.fullmatch(segment):
             raise BadName(
-                "Ungültiger Seitenname: erlaubt sind Kleinbuchstaben a–z, Ziffern und "
-                "Bindestriche, getrennt durch „/“; jeder Teil beginnt mit einem Buchstaben "
-                "oder einer Ziffer."
+                N_(
+                    "Ungültiger Seitenname: erlaubt sind Kleinbuchstaben a–z, Ziffern und "
+                    "Bindestriche, getrennt durch „/“; jeder Teil beginnt mit einem Buchstaben "
+                    "oder einer Ziffer."
+                )
             )
     return path
 
@@ -75,8 +93,10 @@ def check_filename(name: str) -> str:
         or name.endswith(".")
     ):
         raise BadName(
-            "Ungültiger Dateiname: erlaubt sind Buchstaben A–Z, a–z, Ziffern, Punkt, Unterstrich "
-            "und Bindestrich (höchstens 128 Zeichen, kein „..“)."
+            N_(
+                "Ungültiger Dateiname: erlaubt sind Buchstaben A–Z, a–z, Ziffern, Punkt, "
+                "Unterstrich und Bindestrich (höchstens 128 Zeichen, kein „..“)."
+            )
         )
     return name
 
@@ -116,12 +136,36 @@ def document_of_file(filename: str) -> tuple[str, str] | None:
     return head, name
 
 
+def _fold(text: str) -> str:
+    """Lower-case ASCII of ``text``: ä→ae, ö→oe, ü→ue, ß→ss, other accents dropped."""
+    text = "".join(_TRANSLIT.get(ch, ch) for ch in text.strip())
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
 def slugify(text: str) -> str:
     """A page path segment sequence from free text: lower case, ä→ae … ß→ss, others → ``-``."""
-    text = "".join(_TRANSLIT.get(ch, ch) for ch in text.strip())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    text = re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-")
     return text[:63].rstrip("-")
+
+
+def normalize_filename(name: str) -> str:
+    """A document name from a file's own name, as :func:`slugify` does for titles.
+
+    Only the last part of a client-side path counts; umlauts become ae/oe/ue, ß ss, the name
+    lower case, every other character outside ``[a-z0-9._-]`` a ``-`` (runs collapsed); the
+    extension is kept. Raises :class:`BadName` if no valid name remains.
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem.strip(". "):
+        stem, ext = name, ""
+    ext = re.sub(r"[^a-z0-9]+", "", _fold(ext))[:16]
+    stem = re.sub(r"[^a-z0-9._]+", "-", _fold(stem))
+    stem = re.sub(r"[-.]*\.[-.]*", ".", re.sub(r"-{2,}", "-", stem)).strip("-._")
+    stem = stem[: FILENAME_MAX - len(ext) - 1].rstrip("-._")
+    if ext and not stem:
+        stem = "dokument"  # "---.pdf" keeps its type
+    return check_filename(f"{stem}.{ext}" if ext else stem)
 
 
 def slugify_path(text: str) -> str:
@@ -153,21 +197,85 @@ def parent_paths(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
+def load_yaml(source: str, loader=SAFE_LOADER) -> Any:
+    """Parse YAML with the safe loader (front matter, widget blocks); raise :class:`YamlProblem`.
+
+    Anchors and aliases are refused: a few hundred bytes of aliases expand to megabytes. Any
+    error of the parser or of a value's conversion (a date like 2022-13-45, an integer of more
+    than 4,300 digits, nesting deeper than the parser allows) is a :class:`YamlProblem` too, so
+    that user input never raises anything else.
+    """
+    try:
+        if "&" in source or "*" in source:
+            for event in yaml.parse(source, Loader=loader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    raise YamlProblem("alias", event.start_mark.line)
+        data = yaml.load(source, Loader=loader)
+    except YamlProblem:
+        raise
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise YamlProblem("syntax", mark.line if mark is not None else None) from None
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise YamlProblem("value") from None
+    _check_numbers(data)
+    return data
+
+
+def _check_numbers(data: Any) -> None:
+    """Refuse integers too long to print (hexadecimal ones escape Python's own digit limit)."""
+    limit = 10**MAX_YAML_INT_DIGITS
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, int) and abs(value) >= limit:
+            raise YamlProblem("number")
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """Split ``text`` into (front matter mapping, markdown body); raise FrontMatterError."""
     match = FRONT_MATTER_RE.match(text)
     if not match:
         return {}, text
     try:
-        meta = yaml.load(match.group(1), Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (Zeile {mark.line + 2})" if mark is not None else ""
-        raise FrontMatterError(f"Die Metadaten (YAML) sind fehlerhaft{where}.") from None
+        meta = load_yaml(match.group(1))
+    except YamlProblem as exc:
+        if exc.kind == "alias":
+            raise FrontMatterError(
+                N_(
+                    "Die Metadaten (YAML) dürfen keine Anker und Verweise („&“, „*“) enthalten "
+                    "(Zeile %(line)s).",
+                    line=exc.line + 2,
+                )
+            ) from None
+        if exc.kind == "number":
+            raise FrontMatterError(
+                N_(
+                    "Die Metadaten (YAML) enthalten eine Zahl mit mehr als %(n)s Ziffern.",
+                    n=MAX_YAML_INT_DIGITS,
+                )
+            ) from None
+        if exc.kind == "value":
+            raise FrontMatterError(
+                N_(
+                    "Die Metadaten (YAML) enthalten einen Wert, der sich nicht lesen lässt "
+                    "(etwa ein ungültiges Datum oder eine zu lange Zahl)."
+                )
+            ) from None
+        if exc.line is not None:
+            raise FrontMatterError(
+                N_("Die Metadaten (YAML) sind fehlerhaft (Zeile %(line)s).", line=exc.line + 2)
+            ) from None
+        raise FrontMatterError(N_("Die Metadaten (YAML) sind fehlerhaft.")) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise FrontMatterError("Die Metadaten müssen aus Schlüssel-Wert-Paaren bestehen.")
+        raise FrontMatterError(N_("Die Metadaten müssen aus Schlüssel-Wert-Paaren bestehen."))
     return meta, text[match.end() :]
 
 
@@ -183,20 +291,23 @@ def check_core_meta(meta: dict[str, Any]) -> list[str]:
     """Problems with the core front matter fields (title, type, visibility, tags)."""
     problems = []
     if "title" in meta and not isinstance(meta["title"], str | int | float):
-        problems.append("„title“ muss ein Text sein.")
+        problems.append(N_("„title“ muss ein Text sein."))
     if "type" in meta and not (
         isinstance(meta["type"], str) and SEGMENT_RE.fullmatch(meta["type"])
     ):
-        problems.append("„type“ muss ein kurzer Name aus Kleinbuchstaben sein.")
+        problems.append(N_("„type“ muss ein kurzer Name aus Kleinbuchstaben sein."))
     if "visibility" in meta and meta["visibility"] not in VISIBILITIES:
         problems.append(
-            "„visibility“ muss einer dieser Werte sein: " + ", ".join(VISIBILITIES) + "."
+            N_(
+                "„visibility“ muss einer dieser Werte sein: %(values)s.",
+                values=", ".join(VISIBILITIES),
+            )
         )
     tags = meta.get("tags")
     if tags is not None and not (
         isinstance(tags, list) and all(isinstance(t, str | int) and str(t).strip() for t in tags)
     ):
-        problems.append("„tags“ muss eine Liste von Schlagworten sein.")
+        problems.append(N_("„tags“ muss eine Liste von Schlagworten sein."))
     return problems
 
 
@@ -231,7 +342,9 @@ class Page:
             meta, body = split_front_matter(text)
             problems = check_core_meta(meta)
         except FrontMatterError as exc:
-            return cls(path=path, meta={}, body=text, blob=blob, problems=[str(exc)], broken=True)
+            return cls(
+                path=path, meta={}, body=text, blob=blob, problems=[message_of(exc)], broken=True
+            )
         return cls(path=path, meta=meta, body=body, blob=blob, problems=problems)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -19,8 +20,10 @@ from sqlalchemy import delete, select, update
 from wiki import pages as P
 from wiki.db import Change, Document, Link, PageRow, Redirect, SyncState, utcnow
 from wiki.linkedit import extract_links
+from wiki.messages import N_
 from wiki.storage import Revision
 
+LOG = logging.getLogger(__name__)
 STATE_KEY = "core"
 #: Extend the commit-graph after this many new commits (history walks stay fast).
 GRAPH_EVERY = 50
@@ -242,7 +245,16 @@ class Syncer:
             store=self.state.store,
             session=session,
         )
-        return list(validator(page, None, ctx) or [])
+        try:
+            return list(validator(page, None, ctx) or [])
+        except Exception:  # a validator's bug must not stop the sync (and so every route)
+            LOG.exception("validator of type %s failed on %s", page.type, page.path)
+            return [
+                N_(
+                    "Die Seite konnte nicht geprüft werden (Fehler im Seitentyp „%(type)s“).",
+                    type=page.type,
+                )
+            ]
 
     def page_scope(self, session, path: str) -> tuple[str | None, str]:
         """(space, default visibility) of a page path, asking the plugins."""

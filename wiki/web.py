@@ -18,6 +18,8 @@ from werkzeug.routing import PathConverter
 
 from wiki.auth import current_principal
 from wiki.db import User, get_db
+from wiki.messages import Message, message_of
+from wiki.storage import BadRevision
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -35,6 +37,9 @@ ERROR_TITLES = {
     500: lazy_gettext("Interner Fehler"),
 }
 FORMER_MEMBER = lazy_gettext("ehemaliges Mitglied")
+LOCALES = ("de", "en")
+#: Set by the language switch for visitors without an account (see views/account.py).
+LOCALE_COOKIE = "wiki_locale"
 USER_NAME_SECONDS = 60
 
 
@@ -54,7 +59,9 @@ def init_app(app) -> None:
     app.register_error_handler(Exception, unexpected_error)
     app.jinja_env.filters["datetime"] = format_dt
     app.jinja_env.filters["format_date"] = format_day
+    app.jinja_env.filters["translate"] = translate
     app.jinja_env.globals["user_name"] = user_name
+    app.jinja_env.globals["revision_of"] = revision_of
     app.context_processor(template_context)
     if str(app.config.get("WIKI_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -74,14 +81,15 @@ def before_request() -> None:
 
 
 def security_headers(response):
-    """Headers every response carries."""
+    """Headers every response carries, unless the view set a stricter one itself (feeds with a
+    token in the URL send ``Referrer-Policy: no-referrer``)."""
     response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         current_app.config["SESSION_COOKIE_SECURE"] = True
     if current_user and getattr(current_user, "is_authenticated", False):
         response.headers.setdefault("Cache-Control", "private, no-store")
@@ -149,12 +157,29 @@ def unexpected_error(exc: Exception):
 
 
 def select_locale() -> str:
-    """The user's language, else the browser's, else the default."""
+    """The account's language, else the visitor's choice (cookie), else the browser's, else
+    the default."""
     user = current_user
-    if user and getattr(user, "is_authenticated", False) and user.locale in ("de", "en"):
+    if user and getattr(user, "is_authenticated", False) and user.locale in LOCALES:
         return user.locale
+    if request.cookies.get(LOCALE_COOKIE) in LOCALES:
+        return request.cookies[LOCALE_COOKIE]
     default = current_app.config["WIKI_DEFAULT_LOCALE"]
-    return request.accept_languages.best_match(["de", "en"], default=default)
+    return request.accept_languages.best_match(list(LOCALES), default=default)
+
+
+def translate(message) -> str:
+    """A core message (:class:`wiki.messages.Message`) in the reader's language; other text
+    (already translated, or stored as German) unchanged."""
+    if isinstance(message, Message):
+        return _(message.msgid, **message.params)
+    return "" if message is None else str(message)
+
+
+def error_messages(exc: BaseException) -> list[str]:
+    """The translated problems of a core error (``ValidationFailed.problems`` or its message)."""
+    problems = getattr(exc, "problems", None) or [message_of(exc)]
+    return [translate(problem) for problem in problems]
 
 
 def format_dt(value: datetime | None, fmt: str = "medium") -> str:
@@ -193,6 +218,19 @@ def user_name(public_id: str | None) -> str:
     return cached[0] if cached[0] is not None else str(FORMER_MEMBER)
 
 
+def revision_of(sha: str | None):
+    """The commit ``sha`` (author, date) for naming a version in a template, else None.
+
+    Callers pass revisions the reader may already see; only the date and the author are used.
+    """
+    if not sha:
+        return None
+    try:
+        return current_app.extensions["wiki"].store.revision(sha)
+    except (BadRevision, ValueError):
+        return None
+
+
 def forget_user_name(public_id: str) -> None:
     """Drop a cached display name (after a change of name or a deleted account)."""
     current_app.extensions["wiki"].extra.setdefault("user_names", {}).pop(public_id, None)
@@ -220,7 +258,9 @@ def template_context() -> dict:
 
     return {
         "nav_items": nav,
-        "html_lang": str(get_locale() or "de"),
+        # The document's language is that of the content (German pages), not the interface.
+        "html_lang": current_app.config.get("WIKI_CONTENT_LANGUAGE") or "de",
+        "ui_lang": str(get_locale() or "de"),
         "principal": principal,
         "Markup": Markup,
     }

@@ -1858,12 +1858,9 @@ def parse_json(data: Any) -> list[ImportItem]:
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
+    from plugins.resolutions.csvimport import decode
+
+    return decode(raw)[0]
 
 
 def _records_from_file(path: Path) -> list[_Record]:

@@ -24,9 +24,8 @@ from plugins.resolutions.views import (
     related,
     texts_of,
 )
-from wiki.auth import current_principal
-from wiki.db import get_db
-from wiki.views.common import wiki
+from wiki.api import current_principal, get_db
+from wiki.api import state as wiki
 
 MAX_PER_PAGE = 200
 
@@ -38,7 +37,10 @@ def make_api_blueprint(plugin) -> Blueprint:
     def list_resolutions():
         """Resolutions of the filter, one page of them, with facet counts."""
         per_page = request.args.get("per_page", "25")
-        if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PER_PAGE:
+        if (
+            not (per_page.isascii() and per_page.isdigit() and len(per_page) <= 6)
+            or not 1 <= int(per_page) <= MAX_PER_PAGE
+        ):
             return jsonify({"error": f"per_page muss zwischen 1 und {MAX_PER_PAGE} liegen."}), 400
         try:
             filters = read_filters()

@@ -21,8 +21,7 @@ from plugins.resolutions.models import (
     ResolutionRow,
     ResolutionTopic,
 )
-from wiki.db import PageRow
-from wiki.queries import read_clause
+from wiki.api import PageRow, read_clause
 
 PER_PAGE = 25
 MAX_PAGE = 1000
@@ -97,7 +96,10 @@ class Filters:
         if sort not in SORTS:
             raise BadFilter("sort", sort)
         page = args.get("page", "1").strip() or "1"
-        if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        if (
+            not (page.isascii() and page.isdigit() and len(page) <= 9)
+            or not 1 <= int(page) <= MAX_PAGE
+        ):
             raise BadFilter("page", page)
         scope = args.get("scope", "").strip()
         if scope not in ("", "current", "all"):

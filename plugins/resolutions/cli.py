@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wiki.cli import instance_option, make_app
+from wiki.api import instance_option, make_app
 
 #: Largest download accepted by ``--url``.
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -26,28 +26,70 @@ def fetch(url: str) -> str:
     return data.decode(charset, "replace")
 
 
+class BadInput(click.ClickException):
+    """An input that cannot be read: one clear line, exit code 2, no traceback."""
+
+    exit_code = 2
+
+
+#: What a malformed input can raise inside the parsers (wrong JSON types, deep nesting).
+PARSE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError)
+
+
+def unreadable(name: str, exc: BaseException) -> BadInput:
+    """The error line for input ``name`` that a parser could not handle."""
+    if isinstance(exc, RecursionError):
+        reason = "zu tief verschachtelt"
+    elif isinstance(exc, ValueError):
+        reason = f"ungültiger Inhalt ({str(exc)[:200]})"
+    else:
+        reason = "unerwarteter Aufbau (etwa eine Liste, wo ein Objekt stehen muss)"
+    return BadInput(f"{name}: kann nicht gelesen werden: {reason}.")
+
+
 def parse_inputs(paths, urls, fmt: str) -> list:
     """Import items from files, directories and URLs."""
-    from plugins.resolutions import antragsgruen, csvimport
-
     items = []
     for raw in paths:
-        path = Path(raw)
-        if fmt == "csv" or (fmt == "auto" and path.is_file() and path.suffix.lower() == ".csv"):
-            items.extend(csvimport.parse_csv(path.read_text(encoding="utf-8-sig")))
-        else:
-            items.extend(antragsgruen.parse_path(path))
+        try:
+            items.extend(_parse_path(Path(raw), fmt))
+        except PARSE_ERRORS as exc:
+            raise unreadable(str(raw), exc) from None
+        except OSError as exc:
+            raise BadInput(f"{raw}: kann nicht gelesen werden: {exc.strerror or exc}.") from None
     for url in urls:
-        text = fetch(url)
-        if fmt == "csv":
-            items.extend(csvimport.parse_csv(text))
-        elif text.lstrip().startswith(("{", "[")):
-            import json
-
-            items.extend(antragsgruen.parse_json(json.loads(text)))
-        else:
-            items.extend(antragsgruen.parse_html(text, url=url))
+        try:
+            text = fetch(url)
+        except (OSError, LookupError) as exc:  # network errors, an unknown charset
+            raise BadInput(f"{url}: kann nicht geladen werden: {exc}.") from None
+        try:
+            items.extend(_parse_text(text, url, fmt))
+        except PARSE_ERRORS as exc:
+            raise unreadable(url, exc) from None
     return items
+
+
+def _parse_path(path: Path, fmt: str) -> list:
+    from plugins.resolutions import antragsgruen, csvimport
+
+    if fmt == "csv" or (fmt == "auto" and path.is_file() and path.suffix.lower() == ".csv"):
+        text, warning = csvimport.decode(path.read_bytes())
+        if warning:
+            click.echo(f"{path}: {warning}", err=True)
+        return csvimport.parse_csv(text)
+    return antragsgruen.parse_path(path)
+
+
+def _parse_text(text: str, url: str, fmt: str) -> list:
+    from plugins.resolutions import antragsgruen, csvimport
+
+    if fmt == "csv":
+        return csvimport.parse_csv(text)
+    if text.lstrip().startswith(("{", "[")):
+        import json
+
+        return antragsgruen.parse_json(json.loads(text))
+    return antragsgruen.parse_html(text, url=url)
 
 
 def register(cli) -> None:
@@ -85,8 +127,7 @@ def register(cli) -> None:
         Verzeichnisse) oder aus einer CSV-Tabelle. Wiederholtes Importieren ist sicher:
         Einträge werden über ihre Quell-ID wiedererkannt."""
         from plugins.resolutions.importer import Importer
-        from wiki.acl import Principal
-        from wiki.pages import is_valid_path
+        from wiki.api import Principal, is_valid_path
 
         if not paths and not urls:
             raise click.UsageError("Bitte Dateien, Verzeichnisse oder --url angeben.")
@@ -108,8 +149,11 @@ def register(cli) -> None:
             principal = Principal(public_id="system", is_admin=True)
             defaults = {"body": body.strip(), "event": event.strip()}
             importer = Importer(state, principal, space or None, visibility, dry_run, defaults)
-            with click.progressbar(items, label="Importiere", file=None) as bar:
-                report = importer.run(bar)
+            try:
+                with click.progressbar(items, label="Importiere", file=None) as bar:
+                    report = importer.run(bar)
+            except PARSE_ERRORS as exc:
+                raise unreadable("Import abgebrochen", exc) from None
         for line in report.lines():
             click.echo(line)
         if dry_run:

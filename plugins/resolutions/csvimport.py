@@ -312,6 +312,23 @@ def _row_item(row: dict[str, str], line: int) -> ImportItem:
     )
 
 
+def decode(raw: bytes) -> tuple[str, str | None]:
+    """Text of an exported file and a warning when it was not UTF-8: spreadsheets on Windows
+    save CSV as Windows-1252 (Latin-1 with „“ and €), which is read as such then."""
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        text, encoding = raw.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("latin-1"), "Latin-1"
+    return text, (
+        f"Die Datei ist nicht UTF-8-kodiert und wurde als {encoding} gelesen; "
+        "bitte Umlaute im Ergebnis prüfen."
+    )
+
+
 def parse_csv(text: str) -> list[ImportItem]:
     """Items from CSV text (see the module docstring for the columns). A file without a
     title column or without an outcome column gives a single item with ``problem`` set."""

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from plugins.resolutions import schema as S
 from plugins.resolutions.models import ResolutionRow
-from wiki import pages as P
-from wiki.content import OperationError, ValidationFailed
+from wiki import api as P
+from wiki.api import OperationError, ValidationFailed
 
 
 @dataclass

@@ -7,12 +7,13 @@ projects space definitions, and offers the member directory, announcements and i
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
-from plugins.spaces import rules
+from plugins.spaces import definitions, rules
 from plugins.spaces.models import (
     Announcement,
     Invitation,
@@ -20,9 +21,7 @@ from plugins.spaces.models import (
     Membership,
     Space,
 )
-from wiki.db import PageRow, utcnow
-from wiki.hookspecs import hookimpl
-from wiki.sync import REPROJECT_KEY, SYNC_SESSION_KEY
+from wiki.api import REPROJECT_KEY, SYNC_SESSION_KEY, PageRow, hookimpl, utcnow
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,7 +53,9 @@ class SpacesPlugin:
     @staticmethod
     def _load(session) -> dict[str, rules.SpaceInfo]:
         return {
-            row.path: rules.SpaceInfo(row.path, row.edit, row.default_visibility)
+            row.path: rules.SpaceInfo(
+                row.path, row.edit, row.default_visibility, row.state == definitions.CLOSED
+            )
             for row in session.scalars(select(Space))
         }
 
@@ -70,7 +71,8 @@ class SpacesPlugin:
 
     @hookimpl
     def wiki_read_filter(self, principal):
-        return rules.read_filter(principal)
+        closed = [path for path, info in self.spaces().items() if info.closed]
+        return rules.read_filter(principal, closed)
 
     @hookimpl
     def wiki_memberships(self, user_id, session):
@@ -88,6 +90,12 @@ class SpacesPlugin:
         if space is None:
             return None
         return space, spaces[space].default_visibility
+
+    @hookimpl
+    def wiki_page_space_at(self, path, commit, store):
+        from wiki.api import page_file
+
+        return rules.scope_at(path, lambda candidate: store.read(page_file(candidate), commit))
 
     # -- the space page type ------------------------------------------------------------------
 
@@ -117,44 +125,69 @@ class SpacesPlugin:
 
     # -- projection ---------------------------------------------------------------------------
 
-    @hookimpl
+    # tryfirst: the pages' projection rows are final (fail closed) before other plugins and
+    # the search index copy their visibility.
+    @hookimpl(tryfirst=True)
     def wiki_page_changed(self, page, old_path, commit, session):
+        self._project_definition(page, old_path, commit, session)
+        self._fail_closed(session, page)
+
+    def _project_definition(self, page, old_path, commit, session) -> None:
         existing = session.get(Space, page.path)
         if old_path:
             # Also for a plain page: the spaces below it move with it.
             self._move_space_data(session, old_path, page.path)
-        if page.type != "space" or rules.check_definition(page.meta):
-            if existing is not None:
+        if not rules.claims_space(page, known=existing is not None):
+            if existing is not None:  # retyped on purpose: the space is dissolved
                 session.delete(existing)
                 session.flush()
                 self._reproject(session, page.path)
                 self._rescope_definition(session, page)
             return
-        meta = page.meta
         spaces = self._load(session)
         outer = rules.enclosing_spaces(page.path, spaces)
-        values = {
-            "name": str(meta["name"]).strip(),
-            "code": str(meta["code"]),
-            "kind": meta["kind"],
-            "default_visibility": meta["default_visibility"],
-            "edit": meta.get("edit", "members"),
-            "contact": meta.get("contact") or "",
-            "parent": outer[0] if outer else None,
-        }
+        parent = outer[0] if outer else None
+        if rules.definition_problems(page):
+            # Fail closed: the last valid definition, or admins only (plugins/spaces/definitions).
+            state, values = definitions.failed_definition(
+                self.state.store, page.path, commit, parent
+            )
+        else:
+            state, values = definitions.OK, definitions.values_of(page.meta, parent)
         if existing is None:
-            session.add(Space(path=page.path, **values))
+            session.add(Space(path=page.path, state=state, **values))
             session.flush()
             self._reproject(session, page.path)
             self._rescope_definition(session, page)
             return
-        reproject = existing.default_visibility != values["default_visibility"]
+        reproject = (existing.default_visibility, existing.state) != (
+            values["default_visibility"],
+            state,
+        )
         for key, value in values.items():
             setattr(existing, key, value)
+        existing.state = state
         session.flush()
         if reproject:
             self._reproject(session, page.path)
             self._rescope_definition(session, page)
+
+    def _fail_closed(self, session, page) -> None:
+        """Pages of a closed space, and a definition page that does not validate, are
+        projected as ``board`` whatever they declare (and their problems say why)."""
+        row = session.get(PageRow, page.path)
+        if row is None or row.space is None:
+            return
+        space = session.get(Space, row.space)
+        if space is None or space.state == definitions.OK:
+            return
+        if space.state == definitions.CLOSED or row.path == space.path:
+            row.effective_visibility = "board"
+        if row.path == space.path and row.problems:
+            problems = json.loads(row.problems)
+            line = definitions.note(space.state)
+            if line and line not in problems:
+                row.problems = json.dumps([*problems, line], ensure_ascii=False)
 
     @hookimpl
     def wiki_page_deleted(self, path, commit, session):
@@ -167,6 +200,37 @@ class SpacesPlugin:
     @hookimpl
     def wiki_reindex(self, session):
         session.execute(delete(Space))
+
+    @hookimpl
+    def wiki_check(self, head, session):
+        """Space rows and the pages of failed definitions against the fail-closed rule."""
+        problems = []
+        want = definitions.expected(self.state.store, head)
+        have = self.rows(session)
+        for path in sorted(set(want) | set(have)):
+            if path not in have:
+                problems.append(f"space {path} is in git but not in the projection")
+                continue
+            if path not in want:
+                problems.append(f"space {path} is in the projection but not in git")
+                continue
+            state, values = want[path]
+            row = have[path]
+            got = {key: getattr(row, key) for key in values}
+            if row.state != state or got != values:
+                problems.append(f"space {path}: projection ({row.state}) != git ({state})")
+        closed = [p for p, (state, _values) in want.items() if state != definitions.OK]
+        for path in closed:
+            rows = session.scalars(
+                select(PageRow).where(
+                    (PageRow.path == path) | PageRow.path.like(f"{path}/%"),
+                    PageRow.effective_visibility != "board",
+                )
+            )
+            for row in rows:
+                if row.path == path or (row.space == path and want[path][0] == definitions.CLOSED):
+                    problems.append(f"page {row.path}: must count as board (space {path})")
+        return problems
 
     @staticmethod
     def _reproject(session, path: str) -> None:
@@ -214,7 +278,7 @@ class SpacesPlugin:
     def wiki_nav_items(self, principal):
         from flask_babel import gettext as _
 
-        from wiki.plugins import NavItem
+        from wiki.api import NavItem
 
         return [NavItem(_("Gliederungen"), "/-/spaces/")]
 
@@ -253,6 +317,11 @@ def make_plugin(state) -> SpacesPlugin:
 @hookimpl
 def wiki_template_folders():
     return [HERE / "templates"]
+
+
+@hookimpl
+def wiki_translation_dirs():
+    return [HERE / "translations"]
 
 
 @hookimpl

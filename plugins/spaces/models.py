@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wiki.db import Base, utcnow
+from wiki.api import Base, utcnow
 
 
 class Space(Base):
@@ -23,6 +23,9 @@ class Space(Base):
     edit: Mapped[str] = mapped_column(String(16), default="members")
     contact: Mapped[str] = mapped_column(String(254), default="")
     parent: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: ``ok``; ``stale``: the definition at HEAD does not validate, the last valid one still
+    #: applies; ``closed``: it never validated, so only admins may use the space (fail closed).
+    state: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
 
 
 class Membership(Base):

@@ -16,12 +16,12 @@ Admins may do everything; the core decides that before asking plugins.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from wiki import acl as A
-from wiki.pages import VISIBILITIES, parent_paths
+from wiki import api as A
+from wiki.api import VISIBILITIES, Page, parent_paths
 
 KINDS = ("landesverband", "kreisverband", "ortsverband", "gremium", "arbeitskreis")
 KIND_LABELS = {
@@ -45,6 +45,8 @@ class SpaceInfo:
     path: str
     edit: str = "members"
     default_visibility: str = "members"
+    #: No valid definition yet (a broken push): only admins may do anything in the space.
+    closed: bool = False
 
 
 def check_definition(meta: Mapping) -> list[str]:
@@ -132,6 +134,8 @@ def can(principal: A.Principal, action: str, page: A.PageRef | None, spaces: Map
         return None
     info = spaces[page.space]
     space = page.space
+    if info.closed:
+        return False  # fail closed: admins only (they are decided before the plugins)
     if action == A.READ:
         return may_read(principal, page.visibility, space)
     if action == A.EDIT:
@@ -142,6 +146,12 @@ def can(principal: A.Principal, action: str, page: A.PageRef | None, spaces: Map
         return is_board(principal, space) if info.edit == "board" else is_member(principal, space)
     if action in (A.WIDEN, A.MANAGE):
         return principal.logged_in and is_board_of_or_above(principal, space, spaces)
+    if action == A.MOVE:
+        if page.path == space:
+            # Moving or deleting a definition dissolves the space: the board above decides.
+            outer = enclosing_spaces(space, spaces)
+            return principal.logged_in and any(is_board(principal, s) for s in outer)
+        return can(principal, A.EDIT, page, spaces)
     return None
 
 
@@ -158,12 +168,61 @@ def may_read(principal: A.Principal, visibility: str, space: str) -> bool:
     return False
 
 
-def read_filter(principal: A.Principal) -> A.ReadFilter:
-    """The spaces' part of the read allow-set."""
+def read_filter(principal: A.Principal, closed: Iterable[str] = ()) -> A.ReadFilter:
+    """The spaces' part of the read allow-set; ``closed`` spaces grant nothing (their pages are
+    projected as ``board``, so public and internal do not reach them either)."""
+    closed = frozenset(closed)
     return A.ReadFilter(
         visibilities=frozenset(),
         spaces={
-            "members": frozenset(s for s, r in principal.memberships.items() if r in ROLES),
-            "board": frozenset(s for s, r in principal.memberships.items() if r == "board"),
+            "members": frozenset(
+                s for s, r in principal.memberships.items() if r in ROLES and s not in closed
+            ),
+            "board": frozenset(
+                s for s, r in principal.memberships.items() if r == "board" and s not in closed
+            ),
         },
     )
+
+
+#: A definition file that does not parse but says ``type: space`` (fail closed, see below).
+BROKEN_SPACE_RE = re.compile(r"^type:\s*[\"']?space\b", re.M)
+
+
+def claims_space(page: Page, known: bool = False) -> bool:
+    """True if ``page`` is (meant as) a space definition: ``type: space``, or front matter that
+    does not parse but says so, or does not parse on a path that is a space (``known``)."""
+    if page.broken:
+        return known or bool(BROKEN_SPACE_RE.search(page.body))
+    return page.type == "space"
+
+
+def definition_problems(page: Page) -> list[str]:
+    """Why a (claimed) space definition does not count; empty when it is valid."""
+    if page.broken:
+        return list(page.problems)
+    return check_definition(page.meta)
+
+
+def scope_at(path: str, read: Callable[[str], bytes | None]) -> tuple[str, str] | None:
+    """``(space, default visibility)`` of ``path`` from the definition files ``read`` returns
+    (``read(p)``: the text of page ``p`` at one commit, or None), nearest space first.
+
+    A definition that does not validate counts as a board-only space: a past revision is never
+    shown more widely because its space's definition was broken at the time.
+    """
+    for candidate in [path, *reversed(parent_paths(path))]:
+        data = read(candidate)
+        if data is None:
+            continue
+        page = Page.parse(candidate, data)
+        if page.broken:
+            if BROKEN_SPACE_RE.search(page.body):
+                return candidate, "board"
+            continue
+        if page.type != "space":
+            continue
+        if check_definition(page.meta):
+            return candidate, "board"
+        return candidate, page.meta["default_visibility"]
+    return None
