@@ -57,6 +57,10 @@ class DefaultConfig:
     #: Default interface language (``de`` or ``en``); users can choose their own.
     WIKI_DEFAULT_LOCALE = "de"
 
+    #: Language of the page content (BCP 47). It is the ``lang`` of every document, also when
+    #: the interface is shown in English: screen readers and hyphenation follow the content.
+    WIKI_CONTENT_LANGUAGE = "de"
+
     #: Rendered pages kept in memory per worker process.
     WIKI_RENDER_CACHE_SIZE = 2000
 

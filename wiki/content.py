@@ -15,7 +15,8 @@ from wiki import acl as A
 from wiki import pages as P
 from wiki.db import Link, PageRow
 from wiki.markup import RenderCache
-from wiki.storage import Author, CommitResult
+from wiki.messages import N_
+from wiki.storage import Author, CommitResult, Conflict
 
 
 class OperationError(Exception):
@@ -40,6 +41,10 @@ class NotAvailable(OperationError):
 
 class NotFound(OperationError):
     """The page or document does not exist (or may not be read)."""
+
+
+class TooLarge(OperationError):
+    """A document is larger than ``WIKI_MAX_UPLOAD_MB``."""
 
 
 @dataclass
@@ -122,7 +127,7 @@ class Content:
                 self._validate(session, principal, merged, head, moves)
 
         if not message.strip():
-            raise ValidationFailed(["Bitte eine Beschreibung der Änderung angeben."])
+            raise ValidationFailed([N_("Bitte eine Beschreibung der Änderung angeben.")])
         result = store.commit(
             changes,
             base=base,
@@ -146,42 +151,45 @@ class Content:
             path = P.path_of_file(filename)
             document = None if path else P.document_of_file(filename)
             if path is None and document is None:
-                raise ValidationFailed([f"Ungültiger Dateiname: {filename}"])
+                raise ValidationFailed([N_("Ungültiger Dateiname: %(name)s", name=filename)])
             if document:
                 owner = document[0]
                 owner_page = self._head_page(owner, head, merged if data is not None else {})
                 if owner_page is None:
                     if data is None:
                         continue  # the page goes away with its documents (rename, purge)
-                    raise NotFound("Die Seite gibt es nicht.")
+                    raise NotFound(N_("Die Seite gibt es nicht."))
                 if not self.can(principal, A.EDIT, self.ref_for(session, owner, owner_page)):
-                    raise Forbidden("Keine Berechtigung, Dokumente dieser Seite zu ändern.")
+                    raise Forbidden(N_("Keine Berechtigung, Dokumente dieser Seite zu ändern."))
                 continue
             old_data = store.read(filename, head) if head else None
             old_page = P.Page.parse(path, old_data) if old_data is not None else None
             old_ref = self.ref_for(session, path, old_page) if old_page else None
             if old_ref and not self.can(principal, A.EDIT, old_ref):
-                raise Forbidden("Keine Berechtigung, diese Seite zu ändern.")
+                raise Forbidden(N_("Keine Berechtigung, diese Seite zu ändern."))
             if data is None:
                 if (
                     old_ref
                     and path in sources
                     and not self._may_move(session, principal, old_ref, sources[path], merged)
                 ):
-                    raise Forbidden("Keine Berechtigung, die Seite dorthin zu verschieben.")
+                    raise Forbidden(N_("Keine Berechtigung, die Seite dorthin zu verschieben."))
                 problems.extend(self._leaving_type(types, None, old_page, ctx))
                 continue
             new_page = P.Page.parse(path, data)
             new_ref = self.ref_for(session, path, new_page)
-            if old_ref is None and path not in moves and not self.can(principal, A.EDIT, new_ref):
-                raise Forbidden("Keine Berechtigung, hier eine Seite anzulegen.")
+            # Front matter with problems counts as board; whether a page may be created here at
+            # all is judged on the place then, so the author gets the problems (400), not 403.
+            place = self.ref_for(session, path, None) if new_page.problems else new_ref
+            if old_ref is None and path not in moves and not self.can(principal, A.EDIT, place):
+                raise Forbidden(N_("Keine Berechtigung, hier eine Seite anzulegen."))
             if old_ref and A.is_wider(new_ref.visibility, old_ref.visibility):
                 if not self.can(principal, A.WIDEN, old_ref):
-                    raise Forbidden("Keine Berechtigung, die Sichtbarkeit zu erweitern.")
+                    raise Forbidden(N_("Keine Berechtigung, die Sichtbarkeit zu erweitern."))
             problems.extend(new_page.problems)
             validator = types.get(new_page.type)
             if validator is None:
-                problems.append(f"Unbekannter Seitentyp „{new_page.type}“.")
+                problems.append(N_("Unbekannter Seitentyp „%(type)s“.", type=new_page.type))
             elif not new_page.problems:
                 problems.extend(validator(new_page, old_page, ctx) or [])
             problems.extend(self._leaving_type(types, new_page, old_page, ctx))
@@ -218,35 +226,103 @@ class Content:
 
     # -- operations ---------------------------------------------------------------------------
 
-    def save(self, principal, path, text, base, message, create=False) -> CommitResult:
-        """Save page text from ``base``; ``create`` refuses an existing name."""
+    def save(
+        self, principal, path, text, base, message, create=False, documents=None
+    ) -> CommitResult:
+        """Save page text from ``base``; ``create`` refuses an existing name.
+
+        ``documents`` ({name: bytes}) are committed with the page in the same commit (replacing
+        documents of the same name). A page that comes into existence starts without documents:
+        files left below its ``_files/`` (from a page deleted before documents went with their
+        page, or pushed there) are removed in the same commit, so they never take the new
+        page's visibility.
+        """
         P.check_path(path)
         limit = int(self.state.config["WIKI_MAX_PAGE_KB"]) * 1024
         data = text.replace("\r\n", "\n").encode("utf-8")
         if len(data) > limit:
-            raise ValidationFailed([f"Der Text ist länger als {limit // 1024} KB."])
-        if create and self.state.store.blob_id(P.page_file(path)) is not None:
-            raise NotAvailable("Dieser Seitenname ist nicht verfügbar.")
+            raise ValidationFailed([N_("Der Text ist länger als %(kb)s KB.", kb=limit // 1024)])
+        head = self.state.store.head()
+        exists = self.state.store.blob_id(P.page_file(path), head) is not None
+        if create and exists:
+            raise NotAvailable(N_("Dieser Seitenname ist nicht verfügbar."))
         if create:
             base = None
-        return self._commit(principal, {P.page_file(path): data}, base, message)
+        if base and not self._base_readable(principal, path, base):
+            # The merge with an unreadable base would show its text on the conflict page.
+            raise ValidationFailed([N_("Ungültige Ausgangsversion.")])
+        changes: dict[str, bytes | None] = {P.page_file(path): data}
+        if not exists:
+            # A new page starts from the HEAD just looked at: one created meanwhile is a
+            # conflict, and the removals below count (from no base, an untouched file keeps
+            # HEAD's version). A stale base stays: editing a page deleted meanwhile conflicts.
+            base = base or head
+            changes.update(dict.fromkeys(self._documents(path, head), None))
+        changes.update(self._document_changes(path, documents or {}))
+        return self._commit(principal, changes, base, message)
+
+    def _base_readable(self, principal, path: str, base: str) -> bool:
+        """Whether ``principal`` may read ``path`` at ``base`` (wiki.revisions); an unknown
+        base is left to the commit to report."""
+        try:
+            sha = self.state.store.resolve(base)
+        except ValueError:  # BadRevision
+            return True
+        with self.state.sessions() as session:
+            return self.state.revisions.base_readable(session, principal, path, sha)
+
+    def _documents(self, path: str, rev: str | None = None) -> dict[str, str]:
+        """The document files of page ``path`` at ``rev`` (HEAD if None) → blob sha."""
+        return self.state.store.files(rev, prefix=P.file_dir(path))
+
+    def _document_changes(self, path: str, documents: dict[str, bytes]) -> dict[str, bytes]:
+        """``documents`` ({name: bytes}) as repository changes, names and sizes checked."""
+        mb = self.state.config["WIKI_MAX_UPLOAD_MB"]
+        changes = {}
+        for name, data in documents.items():
+            P.check_filename(name)
+            if len(data) > float(mb) * 1024 * 1024:
+                raise TooLarge(
+                    N_("Die Datei %(name)s ist zu groß (höchstens %(mb)s MB).", name=name, mb=mb)
+                )
+            changes[P.document_file(path, name)] = data
+        return changes
 
     def delete(self, principal, path, base, message) -> CommitResult:
-        """Delete a page (its documents and subpages stay)."""
+        """Delete a page and its documents in one commit (its subpages stay).
+
+        A document's visibility is always its page's: without the page only admins may read
+        it, and a page created again at the same path must not inherit it.
+        """
         P.check_path(path)
         if self.state.store.blob_id(P.page_file(path)) is None:
-            raise NotFound("Die Seite gibt es nicht.")
-        return self._commit(principal, {P.page_file(path): None}, base, message)
+            raise NotFound(N_("Die Seite gibt es nicht."))
+        changes: dict[str, bytes | None] = {P.page_file(path): None}
+        changes.update(dict.fromkeys(self._documents(path), None))
+        return self._commit(principal, changes, base, message)
 
     def revert(self, principal, path, rev, message) -> CommitResult:
-        """Restore the page text of revision ``rev`` as a new commit."""
+        """Restore the page text of revision ``rev`` as a new commit.
+
+        Restoring a deleted page restores its documents as they were at ``rev`` too (files left
+        below its ``_files/`` that were not there at ``rev`` go); an existing page keeps its
+        current documents, which have versions of their own.
+        """
         P.check_path(path)
-        sha = self.state.store.resolve(rev)
-        data = self.state.store.read(P.page_file(path), sha)
+        store = self.state.store
+        sha = store.resolve(rev)
+        # A revision from before a rename: the text the page had then under its old name.
+        found = self.state.revisions.locate(path, sha)
+        data = store.read(P.page_file(found[0]), sha) if found else None
         if data is None:
-            raise NotFound("Diese Version der Seite gibt es nicht.")
-        head = self.state.store.head()
-        return self._commit(principal, {P.page_file(path): data}, head, message)
+            raise NotFound(N_("Diese Version der Seite gibt es nicht."))
+        head = store.head()
+        changes: dict[str, bytes | None] = {P.page_file(path): data}
+        if store.blob_id(P.page_file(path), head) is None:
+            changes.update(dict.fromkeys(self._documents(path, head), None))
+            for filename, blob in self._documents(path, sha).items():
+                changes[filename] = store.read_blob(blob)
+        return self._commit(principal, changes, head, message)
 
     def rename(self, principal, old, new, message, update_links=False) -> CommitResult:
         """Move a page with its documents and subpages; optionally rewrite links to it."""
@@ -255,9 +331,9 @@ class Content:
         store = self.state.store
         head = store.head()
         if old == new or new.startswith(old + "/"):
-            raise ValidationFailed(["Eine Seite kann nicht in sich selbst verschoben werden."])
+            raise ValidationFailed([N_("Eine Seite kann nicht in sich selbst verschoben werden.")])
         if store.blob_id(P.page_file(old), head) is None:
-            raise NotFound("Die Seite gibt es nicht.")
+            raise NotFound(N_("Die Seite gibt es nicht."))
         moving = {P.page_file(old): store.blob_id(P.page_file(old), head)}
         moving.update(store.files(head, prefix=old + "/"))
         changes: dict[str, bytes | None] = {}
@@ -265,7 +341,7 @@ class Content:
         for filename in moving:
             target = new + filename[len(old) :]
             if store.blob_id(target, head) is not None:
-                raise NotAvailable("Dieser Seitenname ist nicht verfügbar.")
+                raise NotAvailable(N_("Dieser Seitenname ist nicht verfügbar."))
             changes[filename] = None
             changes[target] = store.read(filename, head)
             page_old, page_new = P.path_of_file(filename), P.path_of_file(target)
@@ -303,9 +379,23 @@ class Content:
         P.check_path(path)
         P.check_filename(name)
         if self.state.store.blob_id(P.page_file(path)) is None:
-            raise NotFound("Die Seite gibt es nicht.")
-        head = self.state.store.head()
-        return self._commit(principal, {P.document_file(path, name): data}, head, message)
+            raise NotFound(N_("Die Seite gibt es nicht."))
+        return self._commit_at_head(principal, {P.document_file(path, name): data}, message)
+
+    def _commit_at_head(self, principal, changes, message) -> CommitResult:
+        """Commit document changes on top of the newest HEAD.
+
+        A document is replaced as a whole, so two uploads of one name commit one after the
+        other (the later one wins) instead of conflicting; only a HEAD that keeps moving under
+        binary changes ends in :class:`Conflict`.
+        """
+        for attempt in range(3):
+            try:
+                return self._commit(principal, changes, self.state.store.head(), message)
+            except Conflict:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def delete_document(self, principal, path, name, message) -> CommitResult:
         """Delete document ``name`` of page ``path`` (old versions stay in the history)."""
@@ -313,6 +403,6 @@ class Content:
         P.check_filename(name)
         filename = P.document_file(path, name)
         if self.state.store.blob_id(filename) is None:
-            raise NotFound("Das Dokument gibt es nicht.")
+            raise NotFound(N_("Das Dokument gibt es nicht."))
         head = self.state.store.head()
         return self._commit(principal, {filename: None}, head, message)

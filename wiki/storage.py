@@ -9,8 +9,9 @@ work tree and no index:
 * Commits are built in-process: only the tree objects along the touched paths are read, new
   blob/tree/commit objects are written as loose objects, and the branch is published with
   ``git update-ref <ref> <new> <old>`` (compare-and-swap) while holding an exclusive ``flock`` on
-  the write lock file. Concurrent edits from an older base are merged three-way per file with
-  ``git merge-file``; overlapping edits raise :class:`Conflict`.
+  the write lock file. Concurrent edits from an older base are merged three-way per file by
+  :func:`wiki.merge.merge3` (diff3 rules with a 0-line context: edits on adjacent lines merge);
+  overlapping edits raise :class:`Conflict`.
 * Every git subprocess gets user-derived values only after ``--`` / ``--end-of-options``;
   revisions must be hexadecimal object names and paths are checked by :func:`check_path`.
 """
@@ -36,6 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import git
+
+from wiki.merge import merge3
 
 __all__ = [
     "Author",
@@ -105,7 +108,7 @@ class ConflictItem:
     base: bytes | None
     ours: bytes | None
     theirs: bytes | None
-    merged: bytes | None  # merge-file output with conflict markers; None if binary/deleted
+    merged: bytes | None  # merge with git-style conflict markers; None if binary/deleted
 
 
 class Conflict(Exception):
@@ -708,6 +711,10 @@ class GitStore:
             raise BadRevision(f"unknown or ambiguous revision: {rev}")
         return sha
 
+    def parents(self, rev: str) -> tuple[str, ...]:
+        """Full shas of the parents of commit ``rev`` (empty for the root commit)."""
+        return self._commit_info(self.resolve(rev))[1]
+
     def _at(self, rev: str | None) -> str | None:
         return self.head() if rev is None else self.resolve(rev)
 
@@ -821,23 +828,14 @@ class GitStore:
         self._remember_tree(binsha, entries)
         return binsha
 
-    def _merge_file(self, ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, bool]:
-        with tempfile.TemporaryDirectory(prefix="wiki-merge-") as tmp:
-            names = []
-            for label, data in (("ours", ours), ("base", base), ("theirs", theirs)):
-                name = os.path.join(tmp, label)
-                with open(name, "wb") as fh:
-                    fh.write(data)
-                names.append(name)
-            proc = self._run(
-                ["merge-file", "-p", "-L", "ours", "-L", "base", "-L", "theirs", "--", *names],
-                check=False,
-            )
-        if proc.returncode == 0:
-            return proc.stdout, True
-        if 0 < proc.returncode < 128:
-            return proc.stdout, False
-        raise GitError("git merge-file failed: " + proc.stderr.decode("utf-8", "replace").strip())
+    @staticmethod
+    def _merge_file(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, bool]:
+        """Three-way merge of one text file (:func:`wiki.merge.merge3`: only overlapping changes
+        conflict, adjacent ones merge); a conflict comes back with ``git merge-file``'s markers."""
+        result = merge3(base, ours, theirs)
+        if result.clean:
+            return result.text(), True
+        return result.with_markers(), False
 
     def commit(
         self,
@@ -1029,6 +1027,21 @@ class GitStore:
     def last_revision(self, path: str, rev: str | None = None) -> Revision | None:
         found = self.history(path, limit=1, rev=rev)
         return found[0] if found else None
+
+    def revision(self, sha: str) -> Revision:
+        """Author, date and message of commit ``sha`` (a full sha; BadRevision otherwise)."""
+        if not FULL_SHA_RE.fullmatch(sha or ""):
+            raise BadRevision(f"not a full commit id: {sha!r}")
+        try:
+            header, message = self._commit_message(sha)
+        except KeyError as exc:
+            raise BadRevision(f"unknown commit {sha}") from exc
+        for line in header.split(b"\n"):
+            if line.startswith(b"author "):
+                who, _sep, stamp = line[7:].rpartition(b"> ")
+                name, _sep, email = who.partition(b" <")
+                return self._revision(sha.encode(), name, email, stamp.split(b" ")[0], message, "")
+        raise BadRevision(f"{sha} has no author")
 
     @staticmethod
     def _parse_name_status(tokens: list[bytes]) -> list[FileChange]:

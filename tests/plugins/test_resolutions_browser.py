@@ -106,10 +106,15 @@ def test_create_a_resolution_and_find_it_by_facet_and_text(live):
             expect(page.locator("main")).to_contain_text(TEXT)
 
             # Found by facets: the chapter, then the topic.
+            # On a phone the filters are folded into a "Filter" disclosure above the results.
             page.goto(f"{base}/-/resolutions/")
             facets = page.locator("nav.resolutions-facets")
+            disclosure = page.locator("details.filter-disclosure > summary")
+            expect(facets).to_be_hidden()
+            disclosure.click()
             with page.expect_navigation():
                 facets.locator(".facet-chapter").get_by_role("link", name="Kreisverband A").click()
+            disclosure.click()
             with page.expect_navigation():
                 facets.locator(".facet-topic").get_by_role("link", name="Jugend").click()
             results = page.locator("ol.resolutions-list > li")

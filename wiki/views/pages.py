@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from wiki import acl as A
 from wiki import pages as P
 from wiki.auth import current_principal
-from wiki.content import Forbidden, NotAvailable, NotFound, ValidationFailed
-from wiki.db import Link, PageRow, Redirect, get_db
+from wiki.content import Forbidden, NotAvailable, NotFound, TooLarge, ValidationFailed
+from wiki.db import Document, Link, PageRow, Redirect, get_db
 from wiki.markup import RenderCache
 from wiki.storage import REV_RE, Conflict
 from wiki.views.common import (
@@ -43,6 +43,9 @@ from wiki.views.common import (
     visible_paths,
     wiki,
 )
+from wiki.views.conflict import RESOLUTIONS, conflict_page, resolved_text
+from wiki.views.editor_documents import sent_documents, with_links
+from wiki.web import error_messages, format_dt
 
 bp = Blueprint("pages", __name__)
 
@@ -78,11 +81,11 @@ def view(path):
             return body
     row = get_db().get(PageRow, path)
     ref = content().ref_of(row)
+    if ref is not None and not can(A.READ, ref):
+        ref = row = None  # a page the reader may not read answers exactly like a missing one
     if ref is None and not rev:
         return missing(path)
-    if ref is not None and not can(A.READ, ref):
-        abort(404)
-    page = page_at(path, rev)
+    page = page_at(path, rev)  # a past revision: judged alike for hidden and missing pages
     html, toc = render_page(page)
     replaced = state.pm.hook.wiki_page_body(page=page, principal=principal, args=request.args)
     if replaced is not None:
@@ -103,6 +106,7 @@ def view(path):
         after=after,
         crumbs=breadcrumbs(path),
         may_edit=ref is not None and can(A.EDIT, ref),
+        may_move=ref is not None and can(A.MOVE, ref),
     )
     if cache_key is not None and not state.syncer.render(page).widgets:
         anonymous_pages().put(cache_key, body)
@@ -136,6 +140,11 @@ def edit(path):
     """The editor: GET shows the form, POST previews or saves with the base revision."""
     valid_path_or_404(path)
     ref = content().ref(get_db(), path)
+    hidden = ref is not None and not can(A.READ, ref)
+    if hidden:
+        # Exactly like a missing page: whoever may create pages here gets the editor, and the
+        # save then says only that the name is not available.
+        ref = None
     if ref is not None:
         require(A.EDIT, ref)
         page = content().page(path)
@@ -152,8 +161,20 @@ def edit(path):
     if request.method == "GET":
         return render_template("edit.html", path=path, text=text, base=base, exists=ref is not None)
     text = request.form.get("text", "")
-    base = request.form.get("base", "")
+    base = "" if hidden else request.form.get("base", "")
     message = request.form.get("message", "").strip()
+    if request.form.get("resolve") in RESOLUTIONS:
+        # A button of the conflict page: save my version or the edited merge, or keep theirs.
+        text = resolved_text()
+        if text is None:
+            flash(
+                _("Die andere Fassung bleibt gespeichert; deine Änderung wurde verworfen."),
+                "success",
+            )
+            return redirect(url_for("pages.view", path=path))
+    # Files cannot be handed back to the browser: after a preview or a refused save the
+    # editor asks to pick them again (the editor script previews without a round trip).
+    files_dropped = any(f.filename for f in request.files.getlist("documents"))
     if "preview" in request.form:
         preview = preview_html(path, text)
         return render_template(
@@ -164,48 +185,55 @@ def edit(path):
             message=message,
             preview=preview,
             exists=ref is not None,
+            files_dropped=files_dropped,
         )
     default = _("Seite bearbeitet") if ref is not None else _("Seite angelegt")
-    return save(path, text, base, message or default, exists=ref is not None)
+    return save(path, text, base, message or default, exists=ref is not None, with_documents=True)
 
 
-def save(path, text, base, message, exists):
-    """Save through the content layer; conflicts → 409, invalid → 400, both keep the text."""
+def save(path, text, base, message, exists, with_documents=False):
+    """Save through the content layer; conflicts → 409, invalid → 400, both keep the text.
+
+    ``with_documents``: commit the files of the editor's ``documents`` field with the page.
+    """
+    documents: dict[str, bytes] = {}
     try:
         if base and not REV_RE.fullmatch(base):
             raise ValidationFailed([_("Ungültige Ausgangsversion.")])
-        content().save(current_principal(), path, text, base or None, message, create=not base)
+        if with_documents:
+            documents = sent_documents()
+            text = with_links(text, documents)
+        content().save(
+            current_principal(),
+            path,
+            text,
+            base or None,
+            message,
+            create=not base,
+            documents=documents,
+        )
     except Conflict as conflict:
         return conflict_page(conflict, path, text, message)
-    except (ValidationFailed, NotAvailable, Forbidden) as exc:
+    except (ValidationFailed, NotAvailable, Forbidden, P.BadName, TooLarge) as exc:
         # The editor again, with the user's text and every problem; nothing was saved.
-        status = {ValidationFailed: 400, NotAvailable: 409, Forbidden: 403}[type(exc)]
+        status = {NotAvailable: 409, Forbidden: 403, TooLarge: 413}.get(type(exc), 400)
         return render_template(
             "edit.html",
             path=path,
             text=text,
             base=base,
             message=message,
-            problems=getattr(exc, "problems", None) or [str(exc)],
+            problems=error_messages(exc),
             exists=exists,
+            files_dropped=with_documents
+            and any(f.filename for f in request.files.getlist("documents")),
         ), status
-    flash(_("Gespeichert."), "success")
+    if documents:
+        names = ", ".join(documents)
+        flash(_("Gespeichert, mit den Dokumenten: %(names)s.", names=names), "success")
+    else:
+        flash(_("Gespeichert."), "success")
     return redirect(url_for("pages.view", path=path))
-
-
-def conflict_page(conflict: Conflict, path: str, text: str, message: str):
-    """The 409 page of a save that could not be merged: the user's text (kept), the other
-    change and the merge attempt, with a form to save again from the current version."""
-    item = conflict.items[0]
-    return render_template(
-        "conflict.html",
-        path=path,
-        text=text,
-        theirs=(item.theirs or b"").decode("utf-8", "replace"),
-        merged=item.merged.decode("utf-8", "replace") if item.merged else None,
-        base=conflict.head,
-        message=message,
-    ), 409
 
 
 def preview_html(path: str, text: str) -> Markup:
@@ -238,10 +266,11 @@ def new():
             problems.append(_("Bitte einen Titel angeben."))
         elif not P.is_valid_path(path):
             problems.append(_("Aus diesem Titel entsteht kein gültiger Seitenname."))
-        elif wiki().store.blob_id(P.page_file(path)) is not None:
-            problems.append(_("Dieser Seitenname ist nicht verfügbar."))
+        # Permission first: whoever may not create here learns nothing about taken names.
         elif not can(A.EDIT, content().ref_for(get_db(), path, None)):
             problems.append(_("Keine Berechtigung, hier eine Seite anzulegen."))
+        elif wiki().store.blob_id(P.page_file(path)) is not None:
+            problems.append(_("Dieser Seitenname ist nicht verfügbar."))
         else:
             return redirect(url_for("pages.edit", path=path, title=title))
     status = 400 if problems else 200
@@ -338,7 +367,21 @@ def problems():
         .all()
     )
     items = [(row, json.loads(row.problems)) for row in rows]
-    return render_template("problems.html", items=items)
+    orphans = []
+    if current_principal().is_admin:
+        # Documents whose page does not exist: readable by admins only, listed for them here.
+        orphans = (
+            get_db()
+            .scalars(
+                select(Document)
+                .outerjoin(PageRow, PageRow.path == Document.page)
+                .where(PageRow.path.is_(None))
+                .order_by(Document.page, Document.name)
+                .limit(500)
+            )
+            .all()
+        )
+    return render_template("problems.html", items=items, orphans=orphans)
 
 
 @bp.route("/-/rename/<path:path>", methods=["GET", "POST"])
@@ -346,7 +389,7 @@ def problems():
 def rename(path):
     """Move a page with its documents and subpages; the old path redirects."""
     ref = readable_ref(path)
-    require(A.EDIT, ref)
+    require(A.MOVE, ref)
     problems, new_path = [], request.form.get("new_path", path).strip().strip("/")
     if request.method == "POST":
         try:
@@ -357,10 +400,8 @@ def rename(path):
                 request.form.get("message", "").strip() or _("Seite verschoben"),
                 update_links="update_links" in request.form,
             )
-        except (P.BadName, ValidationFailed, NotAvailable, NotFound) as exc:
-            problems = getattr(exc, "problems", None) or [str(exc)]
-        except Forbidden as exc:
-            problems = [str(exc)]
+        except (P.BadName, ValidationFailed, NotAvailable, NotFound, Forbidden) as exc:
+            problems = error_messages(exc)
         except Conflict:
             problems = [_("Die Seite wurde gerade geändert. Bitte erneut versuchen.")]
         else:
@@ -378,7 +419,7 @@ def rename(path):
 def delete(path):
     """Delete a page (restorable from its history)."""
     ref = readable_ref(path)
-    require(A.EDIT, ref)
+    require(A.MOVE, ref)
     row = get_db().get(PageRow, path)
     if request.method == "POST":
         base = request.form.get("base", "")
@@ -396,11 +437,22 @@ def delete(path):
             abort(403)
         except ValidationFailed as exc:
             return render_template(
-                "delete.html", path=path, row=row, base=wiki().store.head(), problems=exc.problems
+                "delete.html",
+                path=path,
+                row=row,
+                base=wiki().store.head(),
+                problems=error_messages(exc),
             ), 400
         flash(_("Seite gelöscht. Sie lässt sich aus den Versionen wiederherstellen."), "success")
         return redirect(url_for("history.changes"))
     return render_template("delete.html", path=path, row=row, base=wiki().store.head())
+
+
+def restored_message(sha: str) -> str:
+    """The default description of a revert: the restored version by its date (the author's
+    name stays out of git, which keeps only pseudonyms)."""
+    date = wiki().store.revision(sha).date
+    return _("Version vom %(date)s wiederhergestellt", date=format_dt(date, _("d. M. yyyy, HH:mm")))
 
 
 @bp.route("/-/revert/<path:path>", methods=["GET", "POST"])
@@ -411,27 +463,22 @@ def revert(path):
     rev = request.values.get("rev", "")
     sha = resolve_rev_or_404(rev)
     ref = content().ref(get_db(), path)
-    if ref is not None:
-        page_at(path, sha)
-        require(A.EDIT, ref)
-    else:
-        # A deleted page: restorable by whoever could read and edit it at that revision.
-        old = content().page(path, sha)
-        if old is None:
-            abort(404)
-        prospective = content().ref_for(get_db(), path, old)
-        require(A.EDIT, prospective)
+    # The revision must be readable (wiki.revisions; from before a rename: under its old name).
+    old = page_at(path, sha)
+    # A deleted page: restorable by whoever may read and edit it where it would come back.
+    require(A.EDIT, ref if ref is not None else content().ref_for(get_db(), path, old))
     if request.method == "POST":
         try:
             content().revert(
                 current_principal(),
                 path,
                 sha,
-                request.form.get("message", "").strip()
-                or _("Version %(rev)s wiederhergestellt", rev=sha[:10]),
+                request.form.get("message", "").strip() or restored_message(sha),
             )
+        except NotFound:
+            abort(404)
         except (Forbidden, ValidationFailed) as exc:
-            flash(str(exc), "error")
+            flash(" ".join(error_messages(exc)), "error")
             return redirect(url_for("history.history", path=path))
         flash(_("Version wiederhergestellt."), "success")
         return redirect(url_for("pages.view", path=path))
