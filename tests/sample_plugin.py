@@ -7,12 +7,15 @@ import re
 
 from flask import Blueprint, jsonify
 from markupsafe import escape
+from sqlalchemy import func, select
 
-from wiki.hookspecs import hookimpl
+from wiki.api import PageRow, hookimpl
 
 SHOUT_RE = r"!!(?P<shout_text>[^!\n]{1,80})!!"
 #: page path → title, filled by wiki_page_changed (a projection of git, like a real plugin's table)
 PROJECTION: dict[str, str] = {}
+#: folders with this plugin's interface catalogs (a real plugin returns its ``translations``)
+TRANSLATION_DIRS: list = []
 
 
 def parse_shout(inline, m, state):
@@ -56,12 +59,14 @@ def wiki_page_types():
 
 
 @hookimpl
-def wiki_render_widget(kind, data, page, principal):
+def wiki_render_widget(kind, data, page, principal, session):
     if kind != "counter":
         return None
     who = "anonym" if not principal.logged_in else "angemeldet"
     label = escape(str(data.get("label", "Zähler"))) if isinstance(data, dict) else "Zähler"
-    return f'<div class="counter" data-who="{who}">{label}: 0</div>'
+    # The request's session: a real widget reads its live state (votes, RSVPs) from it.
+    pages = session.scalar(select(func.count()).select_from(PageRow))
+    return f'<div class="counter" data-who="{who}" data-pages="{pages}">{label}: 0</div>'
 
 
 @hookimpl
@@ -94,3 +99,8 @@ def wiki_blueprints():
 
 def shout_pattern():
     return re.compile(SHOUT_RE)
+
+
+@hookimpl
+def wiki_translation_dirs():
+    return list(TRANSLATION_DIRS)

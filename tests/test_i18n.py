@@ -1,8 +1,10 @@
-"""Interface translations: complete English catalog, catalogs in step with the code, locale choice.
+"""Interface translations: complete English catalogs, catalogs in step with the code, locale choice.
 
-German is the source language (the msgids); ``wiki/translations/messages.pot`` is the template,
-``en`` the shipped translation and ``de`` an explicit, untranslated catalog. The extraction
-command is in ``babel.cfg``.
+German is the source language (the msgids). There is one catalog for the core
+(``wiki/translations``: messages of ``wiki/`` and ``templates/``) and one per plugin
+(``plugins/<name>/translations``: messages of its folder the core does not have); each has its
+``messages.pot`` template, ``en`` (the shipped translation) and ``de`` (explicit, untranslated).
+``tools/update_catalogs.py`` (``make catalogs-update``) extracts and updates them all.
 """
 
 from __future__ import annotations
@@ -14,30 +16,29 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from conftest import log_in, make_test_app
 
+from tools import update_catalogs as catalogs
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "wiki" / "translations"
-TEMPLATE = TRANSLATIONS / "messages.pot"
-LOCALES = ("de", "en")
-#: The keywords of the extraction command in babel.cfg (ngettext: singular and plural).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
-#: Top-level folders that hold translatable sources (everything else is not walked).
-SOURCE_DIRS = {"wiki", "plugins", "templates"}
+LOCALES = catalogs.LOCALES
+#: Every catalog: the core's, then one per plugin.
+SPECS = catalogs.catalog_specs()
+#: The extraction keywords (ngettext: singular and plural; N_: the Flask-free core).
+KEYWORDS = catalogs.KEYWORDS
 EXTRACT_HINT = (
-    "update the catalogs with the commands at the top of babel.cfg and translate the new "
-    "messages in wiki/translations/en/LC_MESSAGES/messages.po"
+    "update every catalog with `make catalogs-update` (tools/update_catalogs.py) and translate "
+    "the new messages in <catalog>/en/LC_MESSAGES/messages.po"
 )
 #: printf-style conversions: %(name)s, %s, %d, %%, … (flags, width and precision allowed).
 PLACEHOLDER_RE = re.compile(r"%(?:\((?P<name>[^)]*)\))?[#0 +-]*(?:\d+|\*)?(?:\.\d+)?[a-zA-Z%]")
 
 
-def catalog_path(locale: str) -> Path:
-    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+def catalog_path(locale: str, spec=catalogs.CORE) -> Path:
+    return spec.po(locale)
 
 
 def read_catalog(path: Path):
@@ -68,37 +69,32 @@ def placeholders(text: str) -> Counter:
     return found
 
 
-@pytest.fixture(scope="module")
-def template():
-    return read_catalog(TEMPLATE)
+@pytest.fixture(scope="module", params=SPECS, ids=lambda spec: spec.name)
+def spec(request):
+    """One catalog (the tests below run once per catalog)."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def english():
-    return read_catalog(catalog_path("en"))
+def template(spec):
+    return read_catalog(spec.template)
 
 
 @pytest.fixture(scope="module")
-def code_messages() -> dict:
-    """Every message the code marks for translation: key → first location."""
-    with (ROOT / "babel.cfg").open(encoding="utf-8") as fileobj:
-        method_map, options_map = parse_mapping_cfg(fileobj, str(ROOT / "babel.cfg"))
+def english(spec):
+    return read_catalog(spec.po("en"))
 
-    def only_sources(dirpath: str) -> bool:
-        parts = Path(dirpath).relative_to(ROOT).parts
-        hidden = any(part.startswith((".", "_")) for part in parts)
-        return not hidden and (not parts or parts[0] in SOURCE_DIRS)
 
-    found: dict = {}
-    for filename, lineno, message, _comments, context in extract_from_dir(
-        str(ROOT),
-        method_map,
-        options_map,
-        keywords=KEYWORDS,
-        directory_filter=only_sources,
-    ):
-        found.setdefault(key(message, context), f"{filename}:{lineno}")
-    return found
+@pytest.fixture(scope="module")
+def all_code_messages() -> dict:
+    """``{catalog name: {key: (message, locations, context)}}`` as the update tool extracts."""
+    return catalogs.code_messages()
+
+
+@pytest.fixture(scope="module")
+def code_messages(spec, all_code_messages) -> dict:
+    """Every message the catalog's sources mark for translation: key → first location."""
+    return {k: files[0] for k, (_m, files, _c) in all_code_messages[spec.name].items()}
 
 
 @pytest.fixture(scope="module")
@@ -108,20 +104,21 @@ def compiled_catalogs():
     Written to a temporary file and moved into place, so a concurrent reader never sees half a
     catalog; ``make catalogs`` is not needed before the tests.
     """
-    for locale in LOCALES:
-        po = catalog_path(locale)
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        catalog = read_catalog(po)
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
-        try:
-            with os.fdopen(fd, "wb") as fileobj:
-                write_mo(fileobj, catalog)
-            os.replace(tmp, mo)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    for spec in SPECS:
+        for locale in LOCALES:
+            po = spec.po(locale)
+            mo = po.with_suffix(".mo")
+            if not po.exists() or (mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime):
+                continue
+            catalog = read_catalog(po)
+            fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
+            try:
+                with os.fdopen(fd, "wb") as fileobj:
+                    write_mo(fileobj, catalog)
+                os.replace(tmp, mo)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
     return TRANSLATIONS
 
 
@@ -175,9 +172,9 @@ def test_english_translations_keep_the_placeholders(english):
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_catalogs_pass_babels_checks(locale):
+def test_catalogs_pass_babels_checks(spec, locale):
     """The checks ``pybabel compile`` warns about (python-format placeholders, plural forms)."""
-    catalog = read_catalog(catalog_path(locale))
+    catalog = read_catalog(spec.po(locale))
     errors = [
         f"  {message.id!r}: {'; '.join(str(e) for e in errs)}" for message, errs in catalog.check()
     ]
@@ -191,8 +188,10 @@ def test_catalogs_pass_babels_checks(locale):
 @pytest.mark.parametrize(
     "name", ["messages.pot", "en/LC_MESSAGES/messages.po", "de/LC_MESSAGES/messages.po"]
 )
-def test_catalog_matches_the_code(code_messages, name):
-    in_catalog = catalog_keys(read_catalog(TRANSLATIONS / name))
+def test_catalog_matches_the_code(spec, code_messages, name):
+    """Each catalog holds exactly the messages of its own sources (a plugin's: those of its
+    folder that the core catalog does not already have)."""
+    in_catalog = catalog_keys(read_catalog(spec.directory / name))
     in_code = set(code_messages)
     missing = sorted(in_code - in_catalog, key=str)
     stale = sorted(in_catalog - in_code, key=str)
@@ -209,11 +208,66 @@ def test_catalog_matches_the_code(code_messages, name):
     assert not report, "\n".join(report) + f"\n{EXTRACT_HINT}"
 
 
-def test_extraction_finds_python_and_template_messages(code_messages):
+def test_extraction_finds_python_and_template_messages(all_code_messages):
     """The method map covers both source kinds (a broken babel.cfg would find nothing)."""
-    places = {where.split(":", 1)[0].split("/", 1)[0] for where in code_messages.values()}
+    core = all_code_messages["core"]
+    places = {files[0].split("/", 1)[0] for _m, files, _c in core.values()}
     assert {"wiki", "templates"} <= places
-    assert key(("%(num)d Unterseite", "%(num)d Unterseiten")) in code_messages
+    assert key(("%(num)d Unterseite", "%(num)d Unterseiten")) in core
+    for name in ("spaces", "resolutions"):
+        files = {f for _m, found, _c in all_code_messages[name].values() for f in found}
+        assert all(f.startswith(f"plugins/{name}/") for f in files)
+        assert any(f.endswith(".py") for f in files) and any(f.endswith(".html") for f in files)
+
+
+def test_each_plugin_has_its_own_catalog_without_the_cores_messages():
+    """Plugin messages live in the plugin's catalog; one used by the core too stays in the core."""
+    core = catalog_keys(read_catalog(catalogs.CORE.template))
+    assert key("Beschlüsse") not in core  # used only by the resolutions plugin
+    for spec in SPECS[1:]:
+        assert spec.directory == ROOT / "plugins" / spec.name / "translations"
+        assert not core & catalog_keys(read_catalog(spec.template)), spec.name
+    resolutions = {s.name: s for s in SPECS}["resolutions"]
+    english = read_catalog(resolutions.po("en"))
+    assert english.get("Beschlüsse").string == "Resolutions"
+
+
+def test_plugin_catalogs_are_loaded(compiled_catalogs, tmp_path):
+    """A plugin's strings are translated from its own catalog (``wiki_translation_dirs``)."""
+    app = make_test_app(tmp_path, WIKI_PLUGINS=["plugins.spaces", "plugins.resolutions"])
+    try:
+        status, html = page_text(app.test_client(), "/-/resolutions/", "en")
+        assert status == 200
+        assert "Resolutions" in html and "Beschlüsse" not in html
+        assert "Recent changes" in html  # the core's catalog still applies
+    finally:
+        app.extensions["wiki"].store.close()
+        app.extensions["wiki"].engine.dispose()
+
+
+def test_a_third_party_plugin_ships_its_catalog(tmp_path, monkeypatch):
+    """Any plugin can add a catalog folder through the hook; the core's stays in effect."""
+    import sample_plugin
+    from babel.messages.catalog import Catalog
+    from flask_babel import gettext
+
+    folder = tmp_path / "translations"
+    (folder / "en" / "LC_MESSAGES").mkdir(parents=True)
+    catalog = Catalog(locale="en")
+    catalog.add("Zählerstand", "Counter reading")
+    with (folder / "en" / "LC_MESSAGES" / "messages.mo").open("wb") as fileobj:
+        write_mo(fileobj, catalog)
+    monkeypatch.setattr(sample_plugin, "TRANSLATION_DIRS", [folder])
+    app = make_test_app(tmp_path, WIKI_PLUGINS=["sample_plugin"])
+    try:
+        with app.test_request_context("/", headers={"Accept-Language": "en"}):
+            assert gettext("Zählerstand") == "Counter reading"
+            assert gettext("Letzte Änderungen") == "Recent changes"
+        with app.test_request_context("/", headers={"Accept-Language": "de"}):
+            assert gettext("Zählerstand") == "Zählerstand"
+    finally:
+        app.extensions["wiki"].store.close()
+        app.extensions["wiki"].engine.dispose()
 
 
 # --- (c) the interface follows the chosen language -------------------------------------------
@@ -228,7 +282,9 @@ def page_text(client, url, language=None):
 def test_english_browser_gets_english_interface(i18n_app):
     status, html = page_text(i18n_app.test_client(), "/-/changes", "en-GB,en;q=0.8")
     assert status == 200
-    assert '<html lang="en"' in html
+    # The document keeps the content language; the interface chrome says it is English.
+    assert '<html lang="de"' in html
+    assert '<header class="site-header" lang="en">' in html
     assert "Recent changes" in html
     assert "Letzte Änderungen" not in html
     assert "Log in" in html

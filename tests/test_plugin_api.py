@@ -3,6 +3,7 @@
 import pytest
 import sample_plugin
 from conftest import head, make_test_app, save
+from sqlalchemy import text as text_sql
 
 
 @pytest.fixture
@@ -23,7 +24,10 @@ def test_syntax_widget_and_projection(plugin_app):
     assert save(client, "zaehler", text, base="").status_code == 302
     html = client.get("/zaehler").get_data(as_text=True)
     assert '<strong class="shout">LAUT</strong>' in html
-    assert '<div class="counter" data-who="angemeldet">Gäste: 0</div>' in html
+    # the widget hook gets the request's database session (it counts the projected pages)
+    with plugin_app.extensions["wiki"].sessions() as session:
+        count = session.scalar(text_sql("select count(*) from pages"))
+    assert f'<div class="counter" data-who="angemeldet" data-pages="{count}">Gäste: 0</div>' in html
     anonymous = plugin_app.test_client().get("/zaehler").get_data(as_text=True)
     assert 'data-who="anonym"' in anonymous  # widgets are filled per request, not cached
     assert sample_plugin.PROJECTION["zaehler"] == "Zähler"

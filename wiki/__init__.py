@@ -44,6 +44,16 @@ class WikiState:
             found = self.extra.setdefault("content", Content(self))
         return found
 
+    @property
+    def revisions(self):
+        """Who may read past revisions (:class:`wiki.revisions.Revisions`) in this app."""
+        found = self.extra.get("revisions")
+        if found is None:
+            from wiki.revisions import Revisions
+
+            found = self.extra.setdefault("revisions", Revisions(self))
+        return found
+
 
 def load_config(app: Flask, config: dict | None) -> None:
     """defaults ← instance config.py ← environment ← ``config`` mapping."""
@@ -159,11 +169,14 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.teardown_appcontext(db.close_db)
     CSRFProtect(app)
+    # The core's catalog first, then each plugin's own (Flask-Babel merges them in this order).
+    translation_dirs = [ROOT / "wiki" / "translations"]
+    translation_dirs += [d for group in pm.hook.wiki_translation_dirs() for d in group or ()]
     Babel(
         app,
         locale_selector=web.select_locale,
         timezone_selector=lambda: app.config["WIKI_TIMEZONE"],
-        default_translation_directories=str(ROOT / "wiki" / "translations"),
+        default_translation_directories=";".join(str(d) for d in translation_dirs),
     )
     auth.init_app(app)
     web.init_app(app)

@@ -110,8 +110,26 @@ def wiki_page_space(path, session):
 
 
 @hookspec(firstresult=True)
-def wiki_render_widget(kind, data, page, principal):
-    """Return trusted HTML for one widget (``kind``, parsed YAML ``data``) on ``page``, or None."""
+def wiki_page_space_at(path, commit, store):
+    """Return ``(space, default_visibility)`` for ``path`` as it was at the full sha ``commit``.
+
+    Like ``wiki_page_space`` but from the definitions in git at that commit (read them with
+    ``store.read(file, commit)``), not from today's projection: past revisions are judged by the
+    space they were in then (:mod:`wiki.revisions`). None outside spaces. A definition that does
+    not validate at that commit should fail closed (e.g. board-only). The answer is cached per
+    ``(commit, path)``, so it must depend on nothing else.
+    """
+
+
+@hookspec(firstresult=True)
+def wiki_render_widget(kind, data, page, principal, session):
+    """Return trusted HTML for one widget (``kind``, parsed YAML ``data``) on ``page``, or None.
+
+    Called per request for every widget block of a page being shown (rendered HTML is cached,
+    widgets are not), with the reader's ``principal`` and the request's database ``session``
+    (read from it; the request commits nothing for a page view). The first non-None answer wins,
+    so return None for kinds of other plugins. The HTML must escape everything it shows.
+    """
 
 
 @hookspec
@@ -178,6 +196,16 @@ def wiki_cli(cli):
 @hookspec
 def wiki_template_folders():
     """Return folders with the plugin's templates (searched after site overrides, before core)."""
+
+
+@hookspec
+def wiki_translation_dirs():
+    """Return folders with the plugin's interface catalogs (``<dir>/<locale>/LC_MESSAGES/
+    messages.mo``), or None.
+
+    Collected once at app creation and searched after the core's catalog: a plugin ships its own
+    translations (German msgids, ``en`` translated) and needs no change to the core catalogs.
+    """
 
 
 @hookspec

@@ -20,10 +20,8 @@ from plugins.resolutions.models import (
     ResolutionRow,
     ResolutionTopic,
 )
-from wiki import pages as P
-from wiki.db import PageRow
-from wiki.hookspecs import hookimpl
-from wiki.sync import SYNC_SESSION_KEY
+from wiki import api as P
+from wiki.api import SYNC_SESSION_KEY, PageRow, hookimpl
 
 HERE = Path(__file__).resolve().parent
 TABLES = (ResolutionLink, ResolutionTopic, ResolutionInitiator, ResolutionRow)
@@ -265,7 +263,7 @@ class ResolutionsPlugin:
     def wiki_nav_items(self, principal):
         from flask_babel import gettext as _
 
-        from wiki.plugins import NavItem
+        from wiki.api import NavItem
 
         return [NavItem(_("Beschlüsse"), "/-/resolutions/")]
 
@@ -285,6 +283,11 @@ def make_plugin(state) -> ResolutionsPlugin:
 @hookimpl
 def wiki_template_folders():
     return [HERE / "templates"]
+
+
+@hookimpl
+def wiki_translation_dirs():
+    return [HERE / "translations"]
 
 
 @hookimpl

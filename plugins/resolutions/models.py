@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wiki.db import Base
+from wiki.api import Base
 
 
 class ResolutionRow(Base):

@@ -33,7 +33,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from wiki.pages import slugify
+from wiki.api import (
+    DATE_RE,  # noqa: F401 (re-exported: the forms use S.DATE_RE)
+    DATETIME_RE,  # noqa: F401
+    parse_date,
+    parse_datetime,
+    slugify,
+)
 
 TYPE = "resolution"
 
@@ -75,8 +81,6 @@ FIELDS = (
 ID_RE = re.compile(r"[0-9A-Za-zÄÖÜäöüß]+(?:-[0-9A-Za-zÄÖÜäöüß]+)*")
 MAX_ID = 64
 NUMBER_RE = re.compile(r"[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß./ -]{0,31}")
-DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-DATETIME_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?")
 URL_RE = re.compile(r"https?://[^\s<>\"']{1,2000}")
 SECTION_RE = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
 TEXT_LIMITS = {
@@ -95,6 +99,7 @@ BODY_ABBREVIATIONS = {
     "bundeskongress": "BuKo",
     "bundesvorstand": "BuVo",
     "landeskonferenz": "LaKo",
+    "landeskongress": "LaKo",
     "landesmitgliederversammlung": "LMV",
     "landesvorstand": "LaVo",
     "landesausschuss": "LA",
@@ -111,41 +116,6 @@ def key_of(rid: str) -> str:
     """The comparison key of an id: two ids with the same key count as the same id
     (``LaKo-2022-Ä1`` and ``lako-2022-ae1`` would also share a page name)."""
     return slugify(rid)
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from YAML (a date, a datetime or ``YYYY-MM-DD``); None if it is not one."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        match = DATE_RE.fullmatch(text) or DATETIME_RE.fullmatch(text)
-        if match:
-            try:
-                return date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                return None
-    return None
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """A date and time (``YYYY-MM-DD HH:MM``) or a plain date (midnight); None otherwise."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None, microsecond=0)
-    if isinstance(value, str):
-        match = DATETIME_RE.fullmatch(value.strip())
-        if match:
-            try:
-                return datetime(
-                    int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5]),
-                    int(match[6] or 0),
-                )  # fmt: skip
-            except ValueError:
-                return None
-    day = parse_date(value)
-    return datetime(day.year, day.month, day.day) if day else None
 
 
 def _text(value: Any) -> str | None:
@@ -458,7 +428,7 @@ def propose_path(space: str | None, year: int | None, rid: str) -> str:
 
 def page_text(meta: Mapping, texts: Mapping[str, str]) -> str:
     """Page text from front matter and the section texts (Beschlusstext, Begründung, …)."""
-    from wiki.pages import join_front_matter
+    from wiki.api import join_front_matter
 
     ordered = {"type": TYPE}
     for name in FIELDS:

@@ -31,11 +31,8 @@ from plugins.resolutions.models import (
     ResolutionRow,
     ResolutionTopic,
 )
-from wiki.auth import current_principal
-from wiki.csvexport import csv_text
-from wiki.db import PageRow, get_db
-from wiki.search import BadQuery, SearchUnavailable
-from wiki.views.common import wiki
+from wiki.api import BadQuery, PageRow, SearchUnavailable, csv_text, current_principal, get_db
+from wiki.api import state as wiki
 
 #: At most this many resolutions go into one printable Beschlussbuch.
 BOOK_LIMIT = 500
@@ -74,7 +71,8 @@ def filter_message(exc: BadFilter) -> str:
 
 def archive_for(filters: Filters, principal=None) -> Archive:
     """The archive as ``principal`` may see it, narrowed to the full-text hits of ``q``."""
-    from wiki.views.search import bad_query_message, unavailable_message
+    from wiki.api import bad_query_message
+    from wiki.api import search_unavailable_message as unavailable_message
 
     state = wiki()
     principal = principal or current_principal()
@@ -99,7 +97,7 @@ def read_filters() -> Filters:
 def chapter_names(values) -> dict[str, str]:
     """Display names of chapters (their space's name or page title where the reader may see
     it, else the path)."""
-    from wiki.views.search import space_labels
+    from wiki.api import space_labels
 
     labels = space_labels([v for v in values if v and v != NO_CHAPTER])
     labels[NO_CHAPTER] = _("ohne Gliederung")
@@ -366,7 +364,7 @@ def make_blueprint(plugin) -> Blueprint:
     def feed():
         """Atom feed of the newest resolutions of the current filter (``?token=`` for a
         personal feed token, as for recent changes)."""
-        from wiki.views.history import feed_principal
+        from wiki.api import feed_principal
 
         principal = feed_principal()
         try:
@@ -396,7 +394,7 @@ def make_blueprint(plugin) -> Blueprint:
     def book():
         """The printable Beschlussbuch of the current filter: cover, contents, one section per
         resolution with its data and texts."""
-        from wiki.views.common import finish_html
+        from wiki.api import finish_html
 
         try:
             filters = read_filters()
