@@ -6,7 +6,7 @@ INSTANCE ?= instance
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test lint catalogs clean bench
+.PHONY: run test install install-test lint catalogs catalogs-update clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,17 +24,20 @@ install: $(VENV)/.installed catalogs
 
 install-test: $(VENV)/.installed-test catalogs
 
-# Compile the translation catalogs (.po → .mo); part of every install.
+# Compile every translation catalog (core and one per plugin, .po → .mo); part of every install.
 catalogs: $(BIN)/python
-	@for po in wiki/translations/*/LC_MESSAGES/messages.po; do \
-		[ -f "$$po" ] || continue; \
-		$(BIN)/python -c "import sys; from babel.messages.mofile import write_mo; from babel.messages.pofile import read_po; cat = read_po(open(sys.argv[1], 'rb')); write_mo(open(sys.argv[2], 'wb'), cat)" "$$po" "$${po%.po}.mo"; \
-	done
+	$(BIN)/python tools/update_catalogs.py compile
 
+# Extract the messages of the code into every catalog (core: wiki/ + templates/, each plugin: its
+# folder), drop unused ones, compile. Idempotent; new messages then need an English translation.
+catalogs-update: $(VENV)/.installed
+	$(BIN)/python tools/update_catalogs.py update
+
+# `make run PORT=8080 HOST=0.0.0.0 INSTANCE=demo`: creates the demo instance on the first start;
+# the address and the demo logins (passwords on the first start only) are printed last, framed,
+# once the server is ready.
 run: install
-	@if [ ! -f "$(INSTANCE)/config.py" ]; then $(BIN)/verbandswiki init --demo --instance "$(INSTANCE)"; fi
-	@echo "Verbandswiki: http://$(HOST):$(PORT)/"
-	$(BIN)/verbandswiki serve --instance "$(INSTANCE)" --host $(HOST) --port $(PORT)
+	@$(BIN)/verbandswiki serve --demo --instance "$(INSTANCE)" --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

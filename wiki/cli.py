@@ -72,15 +72,21 @@ def write_instance_config(instance: Path, demo: bool = False) -> None:
     target.chmod(0o600)
 
 
-def create_user(session, handle, name, email, password, admin=False):
+def new_password() -> str:
+    """A strong random password (16 URL-safe characters, 96 bits) to print once."""
+    return secrets.token_urlsafe(12)
+
+
+def create_user(session, handle, name, email, password, admin=False, verified=False):
     """Add an account (the caller commits)."""
     from wiki import auth
-    from wiki.db import User
+    from wiki.db import User, utcnow
 
     user = User(
         handle=auth.normalise_handle(handle),
         display_name=name,
         email=email,
+        email_verified_at=utcnow() if verified else None,
         password_hash=auth.hash_password(password),
         is_admin=admin,
     )
@@ -94,10 +100,18 @@ def create_user(session, handle, name, email, password, admin=False):
 @click.option("--demo", is_flag=True, help="Mit Demo-Inhalten und Demo-Zugängen.")
 def init(instance, demo):
     """Lege eine neue Instanz an (Datenbank, Git-Repository, Startseiten)."""
+    lines, created = create_instance(Path(instance).resolve(), demo)
+    click.echo("\n".join(lines))
+    if not created:
+        click.echo("Das Repository bestand schon; es wurde nicht verändert.")
+
+
+def create_instance(path: Path, demo: bool) -> tuple[list[str], bool]:
+    """Set up (or complete) the instance at ``path``; returns the lines to print (with the demo
+    passwords, shown only now) and whether the repository was created."""
     from wiki.migrate import upgrade
     from wiki.storage import Author
 
-    path = Path(instance).resolve()
     write_instance_config(path, demo=demo)
     app = make_app(str(path))
     state = app.extensions["wiki"]
@@ -115,9 +129,7 @@ def init(instance, demo):
         lines = [f"Instanz: {path}"]
         if demo:
             lines += demo_content(app)
-    click.echo("\n".join(lines))
-    if not created:
-        click.echo("Das Repository bestand schon; es wurde nicht verändert.")
+    return lines, created
 
 
 def demo_content(app) -> list[str]:
@@ -128,16 +140,20 @@ def demo_content(app) -> list[str]:
     with state.sessions() as session:
         if session.scalar(select(User).where(User.handle == "admin")) is not None:
             return ["Demo-Zugang „admin“ besteht bereits (Passwort wurde bei init ausgegeben)."]
-        password = secrets.token_urlsafe(12)
+        password = new_password()
         create_user(session, "admin", "Demo-Admin", "admin@example.org", password, admin=True)
         session.commit()
     lines = [
-        "Demo-Zugang (nur jetzt angezeigt):",
-        "  Benutzername: admin",
-        f"  Passwort:     {password}",
+        "Demo-Zugänge (die Passwörter werden nur jetzt angezeigt):",
+        demo_login_line("admin", password, "Administrator*in, liest alles"),
     ]
     state.pm.hook.wiki_demo(state=state, say=lines.append)
     return lines
+
+
+def demo_login_line(handle: str, password: str, role: str) -> str:
+    """One demo account as ``init --demo`` prints it (plugins' demos use the same form)."""
+    return f"  {handle:<16} Passwort: {password}   ({role})"
 
 
 @cli.command()
@@ -157,21 +173,42 @@ def upgrade(instance):
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 @click.option("--dev", is_flag=True, help="Flask-Entwicklungsserver mit Reloader.")
-def serve(instance, host, port, workers, threads, dev):
-    """Starte den Server (gunicorn mit Threads)."""
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Fehlt die Instanz, lege sie mit Demo-Inhalten an; zeige die Demo-Zugänge an.",
+)
+def serve(instance, host, port, workers, threads, dev, demo):
+    """Starte den Server (gunicorn mit Threads); sobald er bereit ist, stehen Adresse und
+    (mit --demo) die Zugänge eingerahmt am Ende der Ausgabe."""
+    from wiki import banner
+
+    logins = []
+    if demo and not (Path(instance) / "config.py").exists():
+        logins, _ = create_instance(Path(instance).resolve(), demo=True)
+        logins = logins[1:]  # without "Instanz: …"
     app = make_app(instance)
     with app.app_context():
         app.extensions["wiki"].syncer.sync()
-    click.echo(f"Verbandswiki läuft auf http://{host}:{port}/")
+    names = banner.account_names(app) if demo else None
+    passwd = banner.command(instance, "user", "passwd", "admin")
+    notice = banner.notice(banner.url_of(host, port), logins, names, passwd)
     if dev:
+        click.echo(notice)
         app.run(host=host, port=port, debug=True)
         return
-    run_gunicorn(instance, host, port, workers, threads)
+    run_gunicorn(instance, host, port, workers, threads, notice)
 
 
-def run_gunicorn(instance, host, port, workers, threads) -> None:
-    """Serve with gunicorn's threaded workers; each worker builds its own app."""
+def run_gunicorn(instance, host, port, workers, threads, notice: str = "") -> None:
+    """Serve with gunicorn's threaded workers; each worker builds its own app. ``notice`` is
+    printed by the last worker of the first round once it has loaded the app, so it follows
+    gunicorn's own start-up lines."""
     from gunicorn.app.base import BaseApplication
+
+    def ready(worker):
+        if notice and worker.age == workers:
+            click.echo(notice)
 
     class Server(BaseApplication):
         def load_config(self):
@@ -180,6 +217,7 @@ def run_gunicorn(instance, host, port, workers, threads) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
+            self.cfg.set("post_worker_init", ready)
 
         def load(self):
             return make_app(instance, WIKI_MAIL_WORKER=True)
@@ -199,7 +237,12 @@ def user():
 @click.option("--email", required=True)
 @click.option("--admin", is_flag=True)
 @click.option("--password", help="Sonst wird eines erzeugt und ausgegeben.")
-def user_add(instance, handle, name, email, admin, password):
+@click.option(
+    "--verified",
+    is_flag=True,
+    help="Die Adresse gilt als bestätigt (nur wenn die Person sie dir selbst genannt hat).",
+)
+def user_add(instance, handle, name, email, admin, password, verified):
     """Lege einen Zugang an."""
     from wiki import auth
     from wiki.db import User
@@ -215,7 +258,9 @@ def user_add(instance, handle, name, email, admin, password):
         with state.sessions() as session:
             if session.scalar(select(User).where(User.handle == auth.normalise_handle(handle))):
                 raise click.ClickException("Dieser Benutzername ist vergeben.")
-            create_user(session, handle, name or handle, email, password, admin)
+            if auth.email_taken(session, email):
+                raise click.ClickException("Diese E-Mail-Adresse hat schon ein anderer Zugang.")
+            create_user(session, handle, name or handle, email, password, admin, verified)
             session.commit()
     click.echo(f"Zugang {handle} angelegt." + (f" Passwort: {password}" if generated else ""))
 
@@ -223,20 +268,32 @@ def user_add(instance, handle, name, email, admin, password):
 @user.command("passwd")
 @instance_option
 @click.argument("handle")
-@click.password_option()
+@click.option("--password", help="Sonst wird ein starkes Passwort erzeugt und ausgegeben.")
 def user_passwd(instance, handle, password):
-    """Setze das Passwort eines Zugangs."""
+    """Setze das Passwort eines Zugangs (ohne --password: ein neues erzeugen und ausgeben);
+    bestehende Anmeldungen des Zugangs enden."""
     from wiki import auth
     from wiki.db import User
 
     app = make_app(instance)
+    generated = password is None
     with app.app_context(), app.extensions["wiki"].sessions() as session:
         account = session.scalar(select(User).where(User.handle == auth.normalise_handle(handle)))
         if account is None:
             raise click.ClickException("Unbekannter Zugang.")
+        if generated:
+            password = new_password()
+        with app.test_request_context():  # the message is translated (gettext needs one)
+            problems = [str(problem) for problem in auth.password_problems(password)]
+        if problems:
+            raise click.ClickException(problems[0])
         account.password_hash = auth.hash_password(password)
+        auth.end_sessions(account)
         session.commit()
-    click.echo("Passwort gesetzt.")
+    if generated:
+        click.echo(f"Neues Passwort für {account.handle}: {password}")
+    else:
+        click.echo("Passwort gesetzt.")
 
 
 @user.command("list")

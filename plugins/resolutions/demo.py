@@ -1,5 +1,6 @@
-"""Demo resolutions for ``verbandswiki init --demo``: a few decisions of the demo chapters across
-several years, with different outcomes and validities and typed links between them.
+"""Demo resolutions for ``verbandswiki init --demo``: decisions of the demo chapters across
+several years, with different outcomes and validities and typed links between them (these ten and
+the ones in :mod:`plugins.resolutions.demo_data`).
 
 Runs after the spaces demo (``trylast``), so the resolutions land in the demo chapters; without
 the spaces plugin they are filed under ``beschluesse/`` at the top level.
@@ -12,9 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from plugins.resolutions import schema as S
-from wiki.db import PageRow
-from wiki.pages import Page
-from wiki.storage import Author
+from plugins.resolutions.demo_data import MORE
+from wiki.api import Author, Page, PageRow
 
 #: (space, front matter, Beschlusstext, Begründung)
 RESOLUTIONS = (
@@ -24,8 +24,8 @@ RESOLUTIONS = (
             "id": "LaKo-2019-A3",
             "number": "A3",
             "title": "Ein Azubiticket für ganz Thüringen",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2019",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2019",
             "agenda_item": "5 Antragsberatung",
             "submitted": datetime(2019, 2, 20, 18, 0),
             "decided": date(2019, 3, 16),
@@ -47,8 +47,8 @@ RESOLUTIONS = (
             "id": "LaKo-2022-A1",
             "number": "A1",
             "title": "Kostenloser Nahverkehr für junge Menschen",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2022",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2022",
             "agenda_item": "6 Antragsberatung",
             "submitted": datetime(2022, 2, 28, 20, 15),
             "decided": date(2022, 3, 19),
@@ -76,8 +76,8 @@ RESOLUTIONS = (
             "id": "LaKo-2022-A4",
             "number": "A4",
             "title": "Wahlalter 14 bei Kommunalwahlen",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2022",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2022",
             "agenda_item": "6 Antragsberatung",
             "decided": date(2022, 3, 19),
             "initiators": ["Ortsverband Erfurt-Nord"],
@@ -96,8 +96,8 @@ RESOLUTIONS = (
             "id": "LaKo-2023-A2",
             "number": "A2",
             "title": "Mehr Schulsozialarbeit an allen Schulen",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2023",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2023",
             "agenda_item": "7 Anträge",
             "decided": date(2023, 4, 22),
             "initiators": ["Arbeitskreis Bildung"],
@@ -151,7 +151,7 @@ RESOLUTIONS = (
             "visibility": "public",
         },
         "Der Kreisverband fordert geschützte Radwege auf allen Hauptstraßen in Erfurt und "
-        "leitet den Antrag an die Landeskonferenz weiter.",
+        "leitet den Antrag an den Landeskongress weiter.",
         "",
     ),
     (
@@ -160,8 +160,8 @@ RESOLUTIONS = (
             "id": "LaKo-2024-A5",
             "number": "A5",
             "title": "Radverkehr im ländlichen Raum",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2024",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2024",
             "decided": date(2024, 3, 23),
             "initiators": ["Kreisverband Erfurt"],
             "outcome": "ueberwiesen",
@@ -216,9 +216,9 @@ RESOLUTIONS = (
         {
             "id": "LaKo-2025-A7",
             "number": "A7",
-            "title": "Landeskonferenz nur noch digital",
-            "body": "Landeskonferenz",
-            "event": "Landeskonferenz 2025",
+            "title": "Landeskongress nur noch digital",
+            "body": "Landeskongress",
+            "event": "Landeskongress 2025",
             "decided": date(2025, 3, 29),
             "initiators": ["Kreisverband Jena"],
             "outcome": "zurueckgezogen",
@@ -226,7 +226,7 @@ RESOLUTIONS = (
             "topics": ["Satzung"],
             "visibility": "internal",
         },
-        "Die Landeskonferenz tagt künftig ausschließlich digital.",
+        "Der Landeskongress tagt künftig ausschließlich digital.",
         "",
     ),
 )
@@ -235,7 +235,7 @@ RESOLUTIONS = (
 def demo_files(spaces: set[str]) -> dict[str, bytes]:
     """The demo resolutions as files (the chapter only if it exists)."""
     files = {}
-    for space, meta, text, reason in RESOLUTIONS:
+    for space, meta, text, reason in RESOLUTIONS + MORE:
         where = space if space in spaces else None
         path = S.propose_path(where, S.year_of(meta), meta["id"])
         text = S.page_text(meta, {"Beschlusstext": text, "Begründung": reason})

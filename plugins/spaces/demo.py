@@ -3,10 +3,8 @@ pages of every visibility, a document, and demo accounts of different chapters a
 
 from __future__ import annotations
 
-import secrets
-
 from plugins.spaces.directory import add_member
-from wiki.storage import Author
+from wiki.api import Author
 
 SPACES = {
     "thueringen": ("Landesverband Thüringen", "TH", "landesverband", "members"),
@@ -31,7 +29,7 @@ PAGES = {
         "members",
         "Mitgliederinfo",
         "Nur für Mitglieder des Landesverbands (dazu gehören alle Mitglieder der Kreis- und "
-        "Ortsverbände).\n\n- Nächste Landeskonferenz: im Frühjahr\n- Beitrag: siehe Satzung",
+        "Ortsverbände).\n\n- Nächster Landeskongress: im Frühjahr\n- Beitrag: siehe Satzung",
     ),
     "thueringen/vorstand": (
         "board",
@@ -75,7 +73,7 @@ def space_text(name: str, code: str, kind: str, visibility: str) -> str:
 
 def create(state, say) -> None:
     """Commit the demo pages, then create the demo accounts and their memberships."""
-    from wiki.cli import create_user
+    from wiki.api import create_user, demo_login_line, new_password
 
     files: dict[str, bytes | None] = {}
     for path, (name, code, kind, visibility) in SPACES.items():
@@ -94,12 +92,11 @@ def create(state, say) -> None:
             message="Demo-Gliederungen angelegt",
         )
         state.syncer.sync()
-    say("Demo-Zugänge der Gliederungen (Passwörter nur jetzt angezeigt):")
     with state.sessions() as session:
         for handle, name, space, role in USERS:
-            password = secrets.token_urlsafe(12)
+            password = new_password()
             user = create_user(session, handle, name, f"{handle}@example.org", password)
             add_member(session, user.id, space, role)
             label = "Vorstand" if role == "board" else "Mitglied"
-            say(f"  {handle:<16} {password}   ({label} in {space})")
+            say(demo_login_line(handle, password, f"{label} in {SPACES[space][0]}"))
         session.commit()

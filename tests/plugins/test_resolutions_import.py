@@ -66,14 +66,25 @@ def counts(output: str) -> dict[str, int]:
 
 
 def test_the_demo_has_linked_resolutions_of_every_kind(demo):
-    assert "Demo-Beschlüsse: 10" in demo.output
+    from plugins.resolutions.demo_data import REAL_ID
+    from plugins.resolutions.schema import OUTCOMES, VALIDITIES
+
+    match = re.search(r"Demo-Beschlüsse: (\d+)", demo.output)
     found = rows(demo.path)
-    assert len(found) == 10
-    outcomes = {r.outcome for r in found.values()}
-    assert {"angenommen", "abgelehnt", "ueberwiesen", "offen", "zurueckgezogen"} <= outcomes
+    assert int(match[1]) == len(found) >= 35  # every demo resolution is in the projection
+    assert {r.outcome for r in found.values()} == set(OUTCOMES)
+    assert {r.validity for r in found.values()} - {None} == set(VALIDITIES)
     years = {r.year for r in found.values()}
-    assert len(years) >= 5
+    assert set(range(2019, 2027)) <= years
     assert found["EF-KMV-2023-A1"].path == "thueringen/erfurt/beschluesse/2023/ef-kmv-2023-a1"
+    real = found[REAL_ID]
+    assert (real.title, real.body, real.event, real.year, real.space) == (
+        "Digitalisierung betrifft uns auch selbst",
+        "Landeskongress",
+        "Landeskongress Thüringen 2022",
+        2022,
+        "thueringen",
+    )
     assert demo("check").exit_code == 0
 
 
