@@ -32,7 +32,9 @@ HEADING_RE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: Integers in YAML have at most this many digits (Python refuses to print more than 4,300).
 MAX_YAML_INT_DIGITS = 100
-_TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ẞ": "ss"}
+_TRANSLIT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue", "ẞ": "ss"}
+)
 
 
 class BadName(ValueError):
@@ -138,7 +140,7 @@ def document_of_file(filename: str) -> tuple[str, str] | None:
 
 def _fold(text: str) -> str:
     """Lower-case ASCII of ``text``: ä→ae, ö→oe, ü→ue, ß→ss, other accents dropped."""
-    text = "".join(_TRANSLIT.get(ch, ch) for ch in text.strip())
+    text = text.strip().translate(_TRANSLIT)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
 
 
