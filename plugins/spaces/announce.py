@@ -41,15 +41,13 @@ from wiki.api import (
     content,
     current_principal,
     external_url,
-    fill_widgets,
     get_db,
-    mark_links,
     normalize_address,
     page_number,
     render_mail_html,
+    render_markdown,
     token_hash,
     utcnow,
-    visible_paths,
 )
 from wiki.api import state as wiki
 
@@ -120,16 +118,6 @@ def profile_for_token(db, raw: str) -> Profile | None:
 
 
 # -- rendering and sending ----------------------------------------------------------------------
-
-
-def render_body(text: str, space: str) -> Markup:
-    """The message as HTML with the wiki's renderer (raw HTML escaped, widgets left out)."""
-    rendered = wiki().renderer.render(text, space)
-    visible = visible_paths(rendered.links)
-    html = mark_links(rendered.html, lambda p: p in visible)
-    if rendered.widgets:
-        html = fill_widgets(html, lambda _index: "")
-    return Markup(html)
 
 
 def check_form(form) -> tuple[str, str, str, list[str]]:
@@ -339,7 +327,7 @@ def register(bp, plugin) -> None:
             audience, subject, body, problems = check_form(request.form)
             form = {"audience": audience, "subject": subject, "body": body}
             if not problems and request.form.get("action") == "preview":
-                preview = render_body(body, space)
+                preview = render_markdown(body, space)
             elif not problems:
                 author = db.get(User, current_user.id)
                 earlier = recent_duplicate(db, space, audience, subject, body, author.id)
@@ -433,7 +421,7 @@ def register(bp, plugin) -> None:
             info=plugin.rows(db)[space],
             announcement=row,
             author=author.public_id if author is not None else None,
-            body=render_body(row.body, space),
+            body=render_markdown(row.body, space),
             manage=manage,
             stats=delivery_stats(db, [row.id])[row.id] if manage else None,
         )
