@@ -47,6 +47,7 @@ from wiki.cli import (
     instance_option,  # click decorator: the ``--instance`` option (env ``WIKI_INSTANCE``)
     make_app,
     new_password,
+    synced_app,  # make_app, projections synced to HEAD first (CLI commands that read them)
 )
 from wiki.content import (
     Forbidden,
@@ -243,6 +244,7 @@ __all__ = [
     # command line
     "instance_option",
     "make_app",
+    "synced_app",
     "new_password",
     "demo_login_line",
 ]

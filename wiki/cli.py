@@ -28,6 +28,16 @@ def make_app(instance: str | None = None, **extra):
     return create_app(config)
 
 
+def synced_app(instance: str | None = None, **extra):
+    """:func:`make_app` with the projections first brought up to git's HEAD, as the server does
+    at start-up: for every command that reads pages, spaces or resolutions, so a change pushed
+    a moment ago is known. (``check`` uses :func:`make_app`: it must see the difference.)"""
+    app = make_app(instance, **extra)
+    with app.app_context():
+        app.extensions["wiki"].syncer.sync()
+    return app
+
+
 def instance_option(f):
     return click.option(
         "--instance",

@@ -118,6 +118,9 @@ class ImportItem:
     label: str = ""
     #: Why this item cannot be imported at all (the caller reports it as skipped), else None.
     problem: str | None = None
+    #: The source id was built from event and number, and the source named no event: an event
+    #: given on the command line (``--event``) then belongs in front of it (``event/A2``).
+    id_lacks_event: bool = False
 
 
 # -- statuses ---------------------------------------------------------------------------------
@@ -970,6 +973,7 @@ class _Record:
     parent_title: str | None = None
     has_text: bool = True
     modified: bool = False
+    id_lacks_event: bool = False
 
     @property
     def is_resolution(self) -> bool:
@@ -1204,6 +1208,7 @@ def _record_id(rec: _Record, root: _Node | None = None) -> None:
         rec.source_id = number or slug or ""
         return
     rec.source_id = "/".join(p for p in (rec.event, rec.prefix or rec.title) if p) or "unbekannt"
+    rec.id_lacks_event = not rec.event
     if not rec.is_resolution or not rec.parent_url:
         rec.warnings.append(
             "Weder Antragsgrün-ID noch Adresse der Seite bekannt; Veranstaltung und "
@@ -1833,6 +1838,7 @@ def _item(rec: _Record) -> ImportItem:
         warnings=warnings,
         label=label,
         problem=problem,
+        id_lacks_event=rec.id_lacks_event and not rec.event,
     )
 
 

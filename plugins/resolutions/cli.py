@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wiki.api import instance_option, make_app
+from wiki.api import instance_option, synced_app
 
 #: Largest download accepted by ``--url``.
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -119,25 +119,42 @@ def register(cli) -> None:
         type=click.Choice(["public", "internal", "members", "board"]),
         help="Sichtbarkeit neuer Beschlüsse (sonst der Standard der Gliederung).",
     )
+    @click.option(
+        "--date",
+        "day",
+        default="",
+        help="Beschlussdatum (TT.MM.JJJJ oder JJJJ-MM-TT), wo die Quelle keins nennt "
+        "(etwa der plainhtml-Export).",
+    )
     @click.option("--body", default="", help="Beschließendes Gremium, wo die Quelle keins nennt.")
     @click.option("--event", default="", help="Veranstaltung, wo die Quelle keine nennt.")
-    @click.option("--dry-run", is_flag=True, help="Nur berichten, nichts speichern.")
-    def import_cmd(instance, paths, urls, space, fmt, visibility, body, event, dry_run):
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Nur berichten, nichts speichern (zeigt je Eintrag, was aus den Optionen käme).",
+    )
+    def import_cmd(instance, paths, urls, space, fmt, visibility, day, body, event, dry_run):
         """Importiere Beschlüsse aus Antragsgrün (HTML-Seite, plainhtml, REST-JSON; Dateien oder
         Verzeichnisse) oder aus einer CSV-Tabelle. Wiederholtes Importieren ist sicher:
-        Einträge werden über ihre Quell-ID wiedererkannt."""
+        Einträge werden über ihre Quell-ID wiedererkannt. --date, --body und --event füllen
+        nur, was eine Quelle nicht nennt; der Bericht sagt je Eintrag, was daraus stammt."""
         from plugins.resolutions.importer import Importer
-        from wiki.api import Principal, is_valid_path
+        from wiki.api import Principal, is_valid_path, parse_form_date
 
         if not paths and not urls:
             raise click.UsageError("Bitte Dateien, Verzeichnisse oder --url angeben.")
+        try:
+            decided = parse_form_date(day)
+        except ValueError:
+            raise BadInput(
+                f"--date: „{day}“ ist kein gültiges Datum (TT.MM.JJJJ oder JJJJ-MM-TT)."
+            ) from None
         space = space.strip("/")
         if space and not is_valid_path(space):
             raise click.BadParameter("kein gültiger Pfad", param_hint="--space")
-        app = make_app(instance)
+        app = synced_app(instance)
         state = app.extensions["wiki"]
         with app.app_context():
-            state.syncer.ensure_current()
             if space:
                 with state.sessions() as session:
                     found, _default = state.syncer.page_scope(session, f"{space}/beschluesse")
@@ -147,7 +164,7 @@ def register(cli) -> None:
                     )
             items = parse_inputs(paths, urls, fmt)
             principal = Principal(public_id="system", is_admin=True)
-            defaults = {"body": body.strip(), "event": event.strip()}
+            defaults = {"decided": decided, "body": body.strip(), "event": event.strip()}
             importer = Importer(state, principal, space or None, visibility, dry_run, defaults)
             try:
                 with click.progressbar(items, label="Importiere", file=None) as bar:

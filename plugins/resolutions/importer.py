@@ -43,6 +43,18 @@ class Report:
         return out
 
 
+#: The command-line option that fills each front-matter field (named in the report).
+OPTION_OF = {"decided": "--date", "body": "--body", "event": "--event"}
+
+
+def from_options(filled: dict) -> str:
+    """The report's note on what one item takes from the command-line options."""
+    if not filled:
+        return "nichts aus den Optionen"
+    parts = [f"{OPTION_OF.get(key, key)} → {key}: {value}" for key, value in filled.items()]
+    return "aus den Optionen: " + "; ".join(parts)
+
+
 def source_of(item) -> dict[str, str]:
     source = {"system": item.system, "id": str(item.source_id)}
     if item.source_url:
@@ -57,7 +69,8 @@ class Importer:
                  visibility: str | None = None, dry_run: bool = False,
                  defaults: dict | None = None):  # fmt: skip
         self.state = state
-        #: Fields for items that do not carry them (e.g. the deciding body of a convention).
+        #: Front-matter fields (``decided``, ``body``, ``event``) for items that do not carry
+        #: them, e.g. the date and deciding body of a convention for a plainhtml export.
         self.defaults = {k: v for k, v in (defaults or {}).items() if v}
         self.principal = principal
         self.space = space
@@ -74,10 +87,14 @@ class Importer:
             if item.problem:
                 self.report.skipped.append((label, item.problem))
                 continue
+            event = self.defaults.get("event")
+            if event and item.id_lacks_event and not item.meta.get("event"):
+                # as if the source had named the event: ``event/A2`` (keeps conventions apart)
+                item.source_id = f"{event}/{item.source_id}"
             try:
                 self._one(item, label)
             except ValidationFailed as exc:
-                self.report.skipped.append((label, " ".join(exc.problems)))
+                self.report.skipped.append((label, " ".join(exc.problems) + self._hint(item)))
             except OperationError as exc:
                 self.report.skipped.append((label, str(exc)))
         return self.report
@@ -100,6 +117,7 @@ class Importer:
             self._update(item, label, existing.path)
             return
         meta = {k: v for k, v in item.meta.items() if v not in (None, "", [], {})}
+        filled = {k: v for k, v in self.defaults.items() if k not in meta}
         meta = {**self.defaults, **meta}
         meta["source"] = source_of(item)
         if self.visibility:
@@ -112,12 +130,29 @@ class Importer:
         if self.state.store.blob_id(P.page_file(path)) is not None:
             self.report.skipped.append((label, f"Die Seite {path} gibt es schon."))
             return
-        if not self.dry_run:
+        if self.dry_run:
+            page = P.Page.parse(path, text)
+            problems = [str(p) for p in page.problems] or S.check(page.meta, page.body)
+            if problems:  # what the real run's validation would refuse
+                self.report.skipped.append((label, " ".join(problems) + self._hint(item)))
+                return
+        else:
             self.state.content.save(
                 self.principal, path, text, None, f"Beschluss {meta['id']} importiert",
                 create=True,
             )  # fmt: skip
+        if filled or (self.dry_run and self.defaults):
+            path = f"{path} ({from_options(filled)})"
         self.report.created.append((label, path))
+
+    def _hint(self, item) -> str:
+        """Which options would supply what neither the source nor the options gave."""
+        meta = {**self.defaults, **item.meta}
+        missing = [] if meta.get("decided") or meta.get("submitted") else ["--date"]
+        missing += [] if meta.get("body") else ["--body"]
+        if not missing:
+            return ""
+        return f" Die Quelle nennt es nicht: bitte mit {' und '.join(missing)} angeben."
 
     def _update(self, item, label: str, path: str) -> None:
         page = self.state.content.page(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from wiki.api import instance_option, make_app
+from wiki.api import instance_option, synced_app
 
 
 def register(cli) -> None:
@@ -24,7 +24,7 @@ def register(cli) -> None:
         from plugins.spaces.directory import member_count
         from plugins.spaces.models import Space
 
-        app = make_app(instance)
+        app = synced_app(instance)
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             for row in session.scalars(select(Space).order_by(Space.path)):
                 count = member_count(session, row.path)
@@ -38,7 +38,7 @@ def register(cli) -> None:
         """Liste die Mitglieder einer Gliederung (mit Untergliederungen)."""
         from plugins.spaces.directory import entries
 
-        app = make_app(instance)
+        app = synced_app(instance)
         plugin = app.extensions["wiki"].pm.get_plugin("plugins.spaces:app")
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             _require_space(plugin, session, space_path)
@@ -58,7 +58,7 @@ def register(cli) -> None:
         """Nimm USER (Benutzername oder E-Mail) in eine Gliederung auf."""
         from plugins.spaces.directory import add_member, parse_date
 
-        app = make_app(instance)
+        app = synced_app(instance)
         plugin = app.extensions["wiki"].pm.get_plugin("plugins.spaces:app")
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             _require_space(plugin, session, space_path)
@@ -78,7 +78,7 @@ def register(cli) -> None:
         """Entferne USER aus einer Gliederung."""
         from plugins.spaces.models import Membership
 
-        app = make_app(instance)
+        app = synced_app(instance)
         with app.app_context(), app.extensions["wiki"].sessions() as session:
             account = _lookup(session, user)
             row = account and session.scalar(

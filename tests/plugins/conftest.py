@@ -299,3 +299,31 @@ def make_resolutions_app(tmp_path, **overrides):
     config = {"WIKI_PLUGINS": ["plugins.spaces", "plugins.resolutions"]}
     config.update(overrides)
     return make_spaces_app(tmp_path, **config)
+
+
+@pytest.fixture
+def fresh_instance(tmp_path, monkeypatch):
+    """A fresh instance (``verbandswiki init``, spaces and resolutions enabled) with the account
+    ``alice``; call it with CLI arguments (``--instance`` is added), ``.path`` is the folder."""
+    from click.testing import CliRunner
+
+    from wiki.cli import cli
+    from wiki.plugins import make_plugin_manager
+
+    monkeypatch.setenv("WIKI_PASSWORD_METHOD", "pbkdf2:sha256:1")
+    path = tmp_path / "inst"
+    path.mkdir()
+    (path / "config.py").write_text(
+        "SECRET_KEY = 'test'\nWIKI_PLUGINS = ['plugins.spaces', 'plugins.resolutions']\n",
+        encoding="utf-8",
+    )
+    make_plugin_manager(["plugins.spaces", "plugins.resolutions"]).hook.wiki_cli(cli=cli)
+
+    def run(*args):
+        return CliRunner().invoke(cli, [*args, "--instance", str(path)], catch_exceptions=False)
+
+    assert run("init").exit_code == 0
+    added = run("user", "add", "alice", "--email", "alice@example.org", "--password", "x" * 16)
+    assert added.exit_code == 0, added.output
+    run.path = path
+    return run
