@@ -108,12 +108,10 @@ class Content:
         return self.state.acl.can(principal, action, ref)
 
     def page(self, path: str, rev: str | None = None) -> P.Page | None:
-        """The parsed page at ``rev`` (HEAD if None), or None."""
-        filename = P.page_file(path)
-        blob = self.state.store.blob_id(filename, rev)
-        if blob is None:
-            return None
-        return P.Page.parse(path, self.state.store.read_blob(blob), blob=blob)
+        """The parsed page at ``rev`` (HEAD if None), or None; read-only like
+        :meth:`cached_page` (a history judges every version it lists, again on every view)."""
+        blob = self.state.store.blob_id(P.page_file(path), rev)
+        return None if blob is None else self.cached_page(path, blob)
 
     # -- the commit step ----------------------------------------------------------------------
 
