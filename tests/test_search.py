@@ -103,8 +103,10 @@ def test_folding_and_stemming_meet():
         ("Beschlüsse", {"beschluesse-2024", "protokoll-mai"}),
         ("Beschluesse", {"beschluesse-2024", "protokoll-mai"}),
         ("beschluss", {"beschluesse-2024", "protokoll-mai"}),
-        ("Mitglied", {"protokoll-mai", "arbeitskreis"}),
-        ("Mitgliedern", {"protokoll-mai", "arbeitskreis"}),
+        # beschluesse-2024 through the compound "Mitgliederversammlung" (ranked last, see
+        # tests/test_search_german.py)
+        ("Mitglied", {"protokoll-mai", "arbeitskreis", "beschluesse-2024"}),
+        ("Mitgliedern", {"protokoll-mai", "arbeitskreis", "beschluesse-2024"}),
         ("Hauptstrasse", {"protokoll-mai"}),
         ("Bahnhofstraße", {"protokoll-juni"}),
         ("FÖRDERUNG", {"protokoll-juni", "arbeitskreis"}),

@@ -6,6 +6,10 @@ Every word goes through :func:`fold` (lower case, ``ß`` → ``ss``, ``ä``/``ae
 (``Quelle``) is left alone, as in Snowball's "german2" variant. Stemmed fields then apply the
 Snowball German stemmer, so ``beschluss``/``beschlusse`` → ``beschluss`` and ``Mitgliedern`` →
 ``mitglied``.
+Before Snowball, :func:`stem` applies a small table of irregular forms (``Konten`` → ``konto``),
+the Latin ``-um`` plurals and the feminine ``-in``/``-innen`` forms; a few stems keep their
+umlaut so that ``Förderung`` and ``Forderung`` stay apart. Compounds also put the stems of their
+known parts into the field ``parts`` (:mod:`wiki.search.compounds`).
 
 Indexing is the hot path: the field types below compute their postings directly from
 :func:`stems` and :func:`folded_words` (plain lists, cached per word) instead of pushing every
@@ -24,16 +28,56 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.snowball.german import GermanStemmer
 from whoosh.system import pack_uint
 
+from wiki.search.compounds import split as split_compound
+
 #: Changing anything that alters the indexed terms must change this (it is part of the schema
 #: fingerprint, so existing indexes are rebuilt).
-ANALYSIS_VERSION = "de-fold-1"
+ANALYSIS_VERSION = "de-fold-2"
 
 WORD_RE = re.compile(r"\w+")
 _VOWELS = "aeiouyäöü"
 _U_BETWEEN_VOWELS = re.compile(f"(?<=[{_VOWELS}])u(?=[{_VOWELS}])")
 _DIGRAPHS = re.compile(r"ae|oe|(?<!q)ue")
-_DIGRAPH_MAP = {"ae": "a", "oe": "o", "ue": "u"}
-_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "ẞ": "ss"})
+_DIGRAPH_MARK = {"ae": "ä", "oe": "ö", "ue": "ü"}
+_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+_KEEP_UMLAUTS = str.maketrans({"ä": "\x01", "ö": "\x02", "ü": "\x03"})
+_RESTORE_UMLAUTS = str.maketrans({"\x01": "ä", "\x02": "ö", "\x03": "ü"})
+
+#: Word as :func:`marked` gives it (umlauts kept) → stem, for what Snowball does not
+#: bring together: irregular plurals (Latin and Greek ones above all), participles, and words
+#: that must not meet a different word (``Rate`` is not ``Rat``).
+STEM_EXCEPTIONS = {
+    **dict.fromkeys(("konto", "konten", "kontos"), "konto"),
+    **dict.fromkeys(("thema", "themen", "themas"), "thema"),
+    **dict.fromkeys(("gremium", "gremien", "gremiums"), "gremium"),
+    **dict.fromkeys(("zentrum", "zentren", "zentrums"), "zentrum"),
+    **dict.fromkeys(("museum", "museen", "museums"), "museum"),
+    **dict.fromkeys(("datum", "daten", "datums"), "datum"),
+    **dict.fromkeys(("studium", "studien"), "studium"),
+    **dict.fromkeys(("stadium", "stadien"), "stadium"),
+    **dict.fromkeys(("kriterium", "kriterien"), "kriterium"),
+    **dict.fromkeys(("ministerium", "ministerien"), "ministerium"),
+    **dict.fromkeys(("praktikum", "praktika"), "praktikum"),
+    **dict.fromkeys(("firma", "firmen"), "firma"),
+    **dict.fromkeys(("schema", "schemata"), "schema"),
+    **dict.fromkeys(("büro", "büros", "buro", "buros"), "buro"),
+    **dict.fromkeys(("auto", "autos"), "auto"),
+    **dict.fromkeys(("foto", "fotos"), "foto"),
+    **dict.fromkeys(("info", "infos"), "info"),
+    **dict.fromkeys(("gewählt", "gewählte", "gewählten", "wählt", "gewahlt"), "wahl"),
+    **dict.fromkeys(("rate", "raten"), "rate"),
+    **dict.fromkeys(("wähler", "wählers", "wählern", "wählerin", "wählerinnen"), "wähler"),
+}
+#: Word endings before which ``-in``/``-innen`` is the feminine form (``Prüferin``, ``Referentin``,
+#: ``Kandidatin``); other words ending in ``-in`` (``Termin``, ``Berlin``) are left alone.
+FEMININE_BASES = ("er", "or", "ent", "at", "ant", "ist", "eur", "loge")
+#: Latin nouns in ``-um`` (plural ``-en``/``-ien``; not ``-tum``, not after a vowel or an umlaut,
+#: so ``Eigentum``, ``Baum`` and ``Kostüm`` are left alone): the stem is the word without
+#: ``-um``, as Snowball stems the plurals (``Gremien`` → ``gremi``, ``Foren`` → ``for``).
+_LATIN_UM = re.compile(r"([a-z]*[bcdfghklmnprsvwxz]i?)ums?")
+#: Stems that keep their umlaut (``förder``: ``Förderung`` is not ``Forderung``). A query typed
+#: without umlauts or digraphs (``Forderung``) finds only the word without the umlaut.
+UMLAUT_STEMS = frozenset({"förder", "lösung"})
 
 #: Function words left out of the stemmed fields (folded forms). Deliberately short: words
 #: such as "nicht", "gegen" or "ohne" carry meaning in resolutions and stay searchable.
@@ -52,32 +96,71 @@ _stemmer = GermanStemmer()
 
 
 @lru_cache(maxsize=200_000)
-def fold(word: str) -> str:
-    """The folded form of one word (see the module docstring)."""
+def marked(word: str) -> str:
+    """``word`` in lower case with umlauts kept and the digraphs ``ae``/``oe``/``ue`` turned into
+    them (same rules as :func:`fold`), ``ß`` → ``ss``, other accents dropped. It has exactly as
+    many characters as ``fold(word)``, which is it with the umlauts folded."""
     word = word.lower()
-    if word.isascii():
-        if "e" in word and ("ae" in word or "oe" in word or "ue" in word):
-            word = _U_BETWEEN_VOWELS.sub("U", word)
-            word = _DIGRAPHS.sub(lambda m: _DIGRAPH_MAP[m.group(0)], word).replace("U", "u")
-        return word
-    word = word.translate(_UMLAUTS)
-    word = _U_BETWEEN_VOWELS.sub("U", word)
-    word = _DIGRAPHS.sub(lambda m: _DIGRAPH_MAP[m.group(0)], word).replace("U", "u")
+    if "e" in word and ("ae" in word or "oe" in word or "ue" in word):
+        word = _U_BETWEEN_VOWELS.sub("U", word)
+        word = _DIGRAPHS.sub(lambda m: _DIGRAPH_MARK[m.group(0)], word).replace("U", "u")
     if not word.isascii():
-        decomposed = unicodedata.normalize("NFKD", word)
-        word = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        word = word.replace("ß", "ss").replace("ẞ", "ss")
+        if not word.isascii() and word.strip("abcdefghijklmnopqrstuvwxyzäöü0123456789_"):
+            decomposed = unicodedata.normalize("NFKD", word.translate(_KEEP_UMLAUTS))
+            word = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+            word = word.translate(_RESTORE_UMLAUTS)
     return word
 
 
 @lru_cache(maxsize=200_000)
+def fold(word: str) -> str:
+    """The folded form of one word (see the module docstring). Umlauts and digraphs are folded
+    exactly once: ``Europäer`` and ``Europaeer`` both become ``europaer``."""
+    folded = marked(word)
+    return folded if folded.isascii() else folded.translate(_UMLAUTS)
+
+
+def _feminine_base(folded: str) -> str:
+    """``prueferinnen``/``pruferin`` → ``prufer``, ``referentin`` → ``referent`` (see
+    :data:`FEMININE_BASES`); anything else unchanged."""
+    if folded.endswith("innen"):
+        base = folded[:-5]
+    elif folded.endswith("in"):
+        base = folded[:-2]
+    else:
+        return folded
+    if len(base) >= 4 and base.endswith(FEMININE_BASES):
+        return base
+    return folded
+
+
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str | None:
-    """The folded stem of one word, or None for a stop word."""
-    folded = fold(word)
+    """The folded stem of one word, or None for a stop word.
+
+    Before Snowball: :data:`STEM_EXCEPTIONS` (irregular plurals and participles) and the
+    feminine ``-in``/``-innen`` forms. After it, a stem listed in :data:`UMLAUT_STEMS` keeps its
+    umlaut when the word had one (or its digraph), so ``Förderung`` and ``Forderung`` stay
+    apart."""
+    mark = marked(word)
+    folded = mark if mark.isascii() else mark.translate(_UMLAUTS)
     if folded in STOP_WORDS:
         return None
     if len(folded) < 4 or folded.isdigit():
         return folded
-    return _stemmer.stem(folded)
+    special = STEM_EXCEPTIONS.get(mark)
+    if special:
+        return special
+    latin = _LATIN_UM.fullmatch(mark)
+    if latin:  # Gremium/Gremien, Forum/Foren, Datum/Daten: the stem of the plural
+        return latin.group(1)
+    result = _stemmer.stem(_feminine_base(folded))
+    if mark != folded and folded.startswith(result):
+        kept = mark[: len(result)]
+        if kept in UMLAUT_STEMS:
+            return kept
+    return result
 
 
 def words(text: str) -> list[str]:
@@ -85,11 +168,27 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
+#: The last text split by :func:`_lower_words` and its words: ``body`` and ``parts`` get the same
+#: string object, so the second field reuses the first one's words.
+_last_split: tuple[str, list[str]] = ("", [])
+
+
+def _lower_words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` (the result must not be changed)."""
+    global _last_split
+    last = _last_split
+    if last[0] is text:
+        return last[1]
+    found = WORD_RE.findall(text.lower())
+    _last_split = (text, found)
+    return found
+
+
 def stems(text: str) -> list[str]:
     """The stems of ``text`` in order, stop words left out (positions count only the rest)."""
     result = []
     append = result.append
-    for word in WORD_RE.findall(text.lower()):
+    for word in _lower_words(text):
         s = stem(word)
         if s is not None:
             append(s)
@@ -99,6 +198,25 @@ def stems(text: str) -> list[str]:
 def folded_words(text: str) -> list[str]:
     """The folded, unstemmed words of ``text`` in order (stop words kept)."""
     return [fold(w) for w in WORD_RE.findall(text.lower())]
+
+
+@lru_cache(maxsize=200_000)
+def part_stems(word: str) -> tuple[str, ...]:
+    """The stems of the known parts of the compound ``word`` (see :mod:`wiki.search.compounds`),
+    or ``()``."""
+    parts = split_compound(fold(word))
+    return tuple(s for p in parts if (s := stem(p)) is not None) if parts else ()
+
+
+def compound_parts(text: str) -> list[str]:
+    """The part stems of the compounds in ``text``, once per occurrence (no positions)."""
+    result: list[str] = []
+    for word in _lower_words(text):
+        if len(word) >= 8:
+            found = part_stems(word)
+            if found:
+                result.extend(found)
+    return result
 
 
 def fold_phrase(text: str) -> str:
@@ -176,6 +294,15 @@ class FoldTokenizer(_FunctionTokenizer):
         return folded_words(text)
 
 
+class PartsTokenizer(_FunctionTokenizer):
+    """Stems of the parts of compounds."""
+
+    kind = "parts"
+
+    def terms(self, text: str) -> list[str]:
+        return compound_parts(text)
+
+
 class FoldedValueTokenizer(_FunctionTokenizer):
     """Comma-separated values (tags), each folded as a whole."""
 
@@ -240,6 +367,19 @@ class FoldedText(StemmedText):
 
     def _terms(self, value) -> list[str]:
         return folded_words(value if isinstance(value, str) else " ".join(value))
+
+
+class CompoundParts(StemmedText):
+    """The stems of the parts of compounds (``Mitgliederversammlung`` → ``mitglied``,
+    ``versamml``), without positions: a part finds the compound, counted low by the query."""
+
+    def __init__(self, stored=False, field_boost=1.0, phrase=False):
+        fields.TEXT.__init__(
+            self, analyzer=PartsTokenizer(), phrase=phrase, stored=stored, field_boost=field_boost
+        )
+
+    def _terms(self, value) -> list[str]:
+        return compound_parts(value if isinstance(value, str) else " ".join(value))
 
 
 class FoldedKeywords(fields.KEYWORD):

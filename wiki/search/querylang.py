@@ -45,6 +45,8 @@ TYPE_ALIASES = {"seite": "page", "gliederung": "space", "beschluss": "resolution
 MAX_QUERY_LENGTH = 500
 MAX_CLAUSES = 30
 MIN_PREFIX = 2
+#: Weight of a word found only as part of a compound (field ``parts``): below every exact hit.
+PART_BOOST = 0.2
 
 _TOKEN_RE = re.compile(
     r"""
@@ -284,6 +286,8 @@ class QueryBuilder:
             fields.append(("body", 1.0))
         if len(terms) == 1:
             parts: list[Q.Query] = [Q.Term(f, terms[0], boost=b) for f, b in fields]
+            if not title_only:
+                parts.append(Q.Term("parts", terms[0], boost=PART_BOOST))
         else:
             parts = [Q.Phrase(f, terms, boost=b) for f, b in fields]
         if not title_only:

@@ -13,6 +13,7 @@ from whoosh import fields
 from wiki import pages as P
 from wiki.search.analysis import (
     ANALYSIS_VERSION,
+    CompoundParts,
     FoldedKeywords,
     FoldedText,
     StemmedText,
@@ -31,6 +32,7 @@ CORE_FIELDS = (
     "title",
     "title_raw",
     "body",
+    "parts",
     "content",
     "tags",
     "type",
@@ -52,6 +54,7 @@ def core_fields() -> dict[str, fields.FieldType]:
         "title": StemmedText(stored=True),
         "title_raw": FoldedText(),
         "body": StemmedText(),
+        "parts": CompoundParts(),
         "content": fields.STORED(),
         "tags": FoldedKeywords(stored=True),
         "type": fields.ID(stored=True, sortable=True),
@@ -190,11 +193,13 @@ def core_document(page, row) -> dict:
     title = row.title or page.title
     tags = list(page.tags)
     updated: datetime = row.updated_at
+    body = f"{text}\n{' '.join(tags)}" if tags else text
     return {
         "path": page.path,
         "title": title,
         "title_raw": title,
-        "body": f"{text}\n{' '.join(tags)}" if tags else text,
+        "body": body,
+        "parts": body,
         "content": text[:MAX_STORED_TEXT],
         "tags": tags,
         "type": row.type or "page",
@@ -212,7 +217,7 @@ def full_document(page, row, pm, extra: dict[str, fields.FieldType], session=Non
     doc = core_document(page, row)
     texts = [t for t in pm.hook.wiki_search_text(page=page, session=session) if t]
     if texts:
-        doc["body"] = "\n".join([doc["body"], *texts])
+        doc["body"] = doc["parts"] = "\n".join([doc["body"], *texts])
     if extra:
         for part in pm.hook.wiki_search_document(page=page, session=session):
             for name, value in (part or {}).items():

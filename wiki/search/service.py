@@ -168,7 +168,7 @@ class SearchService:
         self.store = IndexStore(state.instance / "search", state.instance / "search.lock")
         self.builder = QueryBuilder(self.schema, self.extra_fields)
         self.engine = Engine(
-            scored_fields=("title", "title_raw", "body", *self.builder.text_fields)
+            scored_fields=("title", "title_raw", "body", "parts", *self.builder.text_fields)
         )
         self._local = threading.local()
         self._broken: set = set()
