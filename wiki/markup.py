@@ -36,8 +36,11 @@ from urllib.parse import unquote
 
 import mistune
 from mistune.util import escape as escape_text
-from mistune.util import safe_entity, striptags, unescape
+from mistune.util import safe_entity, striptags, unescape, unikey
 
+from .autolink import autolink_plugin
+from .gfm_strike import strike_plugin
+from .gfm_table import gfm_table_plugin
 from .pages import (
     BadName,
     YamlProblem,
@@ -89,7 +92,8 @@ _URL_JUNK_RE = re.compile(r"[\x00-\x20\x7f-\x9f\s\u200b-\u200f\u2028\u2029\ufeff
 _URL_HEAD_RE = re.compile(r"[/?#]")
 _FILES_RE = re.compile(r"^(?:\./)?_files/(.*)$", re.S)
 _RESERVED_ID_RE = re.compile(r"fn(?:ref)?-\d+")
-_WIKILINK_PATTERN = r"\[\[(?P<wikilink_body>[^\[\]\n]{1,500})\]\]"
+# Not inside more brackets: CommonMark reads ``[[[foo]]]`` as text (or ``[`` + ``[[foo]]`` + ``]``).
+_WIKILINK_PATTERN = r"(?<!\[)\[\[(?P<wikilink_body>[^\[\]\n]{1,500})\]\]"
 _WIKILINK_TAG_RE = re.compile(r'<a class="wikilink" href="([^"<>]*)" data-page="([^"<>]*)">')
 _WIDGET_RE = re.compile(r'<div class="widget" data-widget-index="(\d+)"></div>')
 
@@ -153,6 +157,8 @@ class RenderContext:
     in_link: int = 0  # > 0 while link text or image alt text is rendered
     #: base → the last suffix tried, so n duplicate headings cost O(n), not O(n²).
     suffixes: dict[str, int] = field(default_factory=dict)
+    #: footnote number → references so far (the second one gets ``fnref-N.2``).
+    footnote_refs: dict[int, int] = field(default_factory=dict)
 
     def unique_id(self, base: str) -> str:
         """``base``, or ``base-2``, ``base-3`` … whichever is still free in this document.
@@ -232,6 +238,8 @@ class WikiHTMLRenderer(mistune.HTMLRenderer):
             return self._wikilink(token, state)
         if kind == "block_code":
             return self._block_code(token, state)
+        if kind == "footnote_ref":
+            return self._footnote_ref(token, state)
         return super().render_token(token, state)
 
     # -- generic escaping: never trust mistune defaults for attributes -----------------------
@@ -315,11 +323,22 @@ class WikiHTMLRenderer(mistune.HTMLRenderer):
             f"{escape_text(label)}</a>"
         )
 
+    def _footnote_ref(self, token: dict[str, Any], state: Any) -> str:
+        # Every reference needs its own id; mistune gives a repeated one the same ``fnref-N``.
+        # The dot keeps ``fnref-N.M`` apart from heading ids, which slugify never gives a dot.
+        ctx = _context(state)
+        index = int(token["attrs"]["index"])
+        count = ctx.footnote_refs[index] = ctx.footnote_refs.get(index, 0) + 1
+        ref_id = f"fnref-{index}" if count == 1 else f"fnref-{index}.{count}"
+        return f'<sup class="footnote-ref" id="{ref_id}"><a href="#fn-{index}">{index}</a></sup>'
+
     def _block_code(self, token: dict[str, Any], state: Any) -> str:
         code = token["raw"]
         info = (token.get("attrs") or {}).get("info") or ""
         kind = info.split(None, 1)[0] if info.strip() else ""
         if kind not in self.widget_kinds:
+            if token.get("style") == "indent" and code:
+                code += "\n"  # mistune strips it; CommonMark keeps the final line break
             return self.block_code(code, info or None)
         ctx = _context(state)
         try:
@@ -335,8 +354,14 @@ class WikiHTMLRenderer(mistune.HTMLRenderer):
         return f"<pre><code{cls}>{escape_text(code)}</code></pre>\n"
 
 
-def _parse_wikilink(inline: Any, m: re.Match[str], state: Any) -> int:
-    state.append_token({"type": "wikilink", "raw": m.group("wikilink_body")})
+def _parse_wikilink(inline: Any, m: re.Match[str], state: Any) -> int | None:
+    body = m.group("wikilink_body")
+    src = state.src
+    if unikey(body) in state.env.get("ref_links", {}):
+        return None  # ``[[ref]]`` with a defined ``[ref]``: CommonMark's ``[`` + link + ``]``
+    if src.startswith(":", m.end()) and (m.start() == 0 or src[m.start() - 1] == "\n"):
+        return None  # ``[[x]]: /url`` reads as a (failed) link reference definition
+    state.append_token({"type": "wikilink", "raw": body})
     return m.end()
 
 
@@ -359,7 +384,7 @@ class Renderer:
     line break in a paragraph is kept (``<br />``), as mail readers expect.
     """
 
-    VERSION = 1
+    VERSION = 2  # 2: CommonMark fixes (indented code, wikilinks), GFM autolinks, tables, ~x~
 
     def __init__(
         self,
@@ -379,7 +404,14 @@ class Renderer:
                 escape=True,
                 hard_wrap=self.hard_wrap,
                 renderer=WikiHTMLRenderer(self.widget_kinds),
-                plugins=[*BUILTIN_PLUGINS, wikilink_plugin, *self.plugins],
+                plugins=[
+                    *BUILTIN_PLUGINS,
+                    autolink_plugin,
+                    gfm_table_plugin,
+                    strike_plugin,
+                    wikilink_plugin,
+                    *self.plugins,
+                ],
             )
             self._local.md = md
         return md
