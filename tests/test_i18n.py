@@ -9,9 +9,7 @@ German is the source language (the msgids). There is one catalog for the core
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -99,26 +97,9 @@ def code_messages(spec, all_code_messages) -> dict:
 
 @pytest.fixture(scope="module")
 def compiled_catalogs():
-    """The .mo files Flask-Babel loads, compiled from the .po if missing or older.
-
-    Written to a temporary file and moved into place, so a concurrent reader never sees half a
-    catalog; ``make catalogs`` is not needed before the tests.
-    """
-    for spec in SPECS:
-        for locale in LOCALES:
-            po = spec.po(locale)
-            mo = po.with_suffix(".mo")
-            if not po.exists() or (mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime):
-                continue
-            catalog = read_catalog(po)
-            fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
-            try:
-                with os.fdopen(fd, "wb") as fileobj:
-                    write_mo(fileobj, catalog)
-                os.replace(tmp, mo)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+    """The .mo files Flask-Babel loads, compiled from the .po if missing or older (the same
+    compile step as ``make catalogs``, which is therefore not needed before the tests)."""
+    catalogs.compile_all(SPECS, stale_only=True)
     return TRANSLATIONS
 
 

@@ -276,8 +276,10 @@ def update(
     return written
 
 
-def compile_all(specs: list[CatalogSpec] | None = None) -> list[Path]:
-    """Compile every ``.po`` to the ``.mo`` Flask-Babel loads (atomically; fuzzy ones skipped)."""
+def compile_all(specs: list[CatalogSpec] | None = None, stale_only: bool = False) -> list[Path]:
+    """Compile every ``.po`` to the ``.mo`` Flask-Babel loads (atomically, so a concurrent
+    reader never sees half a catalog; fuzzy ones skipped); ``stale_only``: only where the
+    ``.mo`` is missing or older than its ``.po``."""
     written = []
     for spec in specs or catalog_specs():
         for locale in LOCALES:
@@ -285,6 +287,8 @@ def compile_all(specs: list[CatalogSpec] | None = None) -> list[Path]:
             if not po.exists():
                 continue
             mo = po.with_suffix(".mo")
+            if stale_only and mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+                continue
             catalog = _read(po, locale)
             fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
             try:
