@@ -104,7 +104,7 @@ from wiki.pages import (
     split_front_matter,
 )
 from wiki.plugins import NavItem, PageSection
-from wiki.qr import qr_png
+from wiki.qr import qr_png, qr_svg
 from wiki.queries import read_clause, row_id
 from wiki.search import BadQuery, SearchUnavailable
 from wiki.storage import (
@@ -204,6 +204,7 @@ __all__ = [
     "finish_html",
     "mark_links",
     "fill_widgets",
+    "page_widgets",
     "wikilink_plugin",
     "render_mail_html",
     "MARKDOWN_BUILTINS",
@@ -212,6 +213,7 @@ __all__ = [
     "row_id",
     "external_url",
     "qr_png",
+    "qr_svg",
     "csv_text",
     "FORMULA_START",
     "format_dt",
@@ -296,6 +298,13 @@ def render_markdown(text: str, page_path: str) -> Markup:
     if rendered.widgets:
         html = fill_widgets(html, lambda _index: "")
     return Markup(html)
+
+
+def page_widgets(page: Page) -> list:
+    """The widget blocks of ``page`` in order: each has ``kind``, ``data`` (the parsed YAML, or
+    None) and ``error`` (a German message when the YAML did not parse). Cached per page version;
+    use it in validators and projections instead of parsing fences yourself."""
+    return state().syncer.render(page).widgets
 
 
 def external_url(endpoint: str, **values: Any) -> str:

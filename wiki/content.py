@@ -173,6 +173,7 @@ class Content:
                 ):
                     raise Forbidden(N_("Keine Berechtigung, die Seite dorthin zu verschieben."))
                 problems.extend(self._leaving_type(types, None, old_page, ctx))
+                problems.extend(self._page_checks(None, old_page, ctx))
                 continue
             new_page = P.Page.parse(path, data)
             new_ref = self.ref_for(session, path, new_page)
@@ -191,8 +192,15 @@ class Content:
             elif not new_page.problems:
                 problems.extend(validator(new_page, old_page, ctx) or [])
             problems.extend(self._leaving_type(types, new_page, old_page, ctx))
+            if not new_page.problems:
+                problems.extend(self._page_checks(new_page, old_page, ctx))
         if problems:
             raise ValidationFailed(problems)
+
+    def _page_checks(self, new_page, old_page, ctx) -> list[str]:
+        """What the plugins say about any page (``wiki_validate_page``: widget definitions)."""
+        answers = self.state.pm.hook.wiki_validate_page(new=new_page, old=old_page, ctx=ctx)
+        return [problem for answer in answers if answer for problem in answer]
 
     @staticmethod
     def _leaving_type(types, new_page, old_page, ctx) -> list[str]:

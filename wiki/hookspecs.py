@@ -42,6 +42,20 @@ def wiki_page_types():
 
 
 @hookspec
+def wiki_validate_page(new, old, ctx):
+    """Return a list of problems (German, translatable) with a save of any page type, or None.
+
+    Called inside the commit lock for every page a commit touches, after the type's validator:
+    ``new`` is the :class:`wiki.pages.Page` to be committed (None when it is deleted or moved
+    away), ``old`` the page at HEAD under the same path (None for a new page and for the target
+    of a move: compare with your projection, keyed by your own stable ids, to follow moves), and
+    ``ctx`` the :class:`wiki.content.ValidationContext`. The place for checks of widget blocks
+    (``wiki.api.page_widgets(new)``) that every page may carry: a poll's or an event's
+    definition. Any problem refuses the save; nothing is committed.
+    """
+
+
+@hookspec
 def wiki_page_changed(page, old_path, commit, session):
     """A page was created or changed at ``commit`` (``old_path`` set if it was renamed).
 
@@ -129,6 +143,17 @@ def wiki_render_widget(kind, data, page, principal, session):
     widgets are not), with the reader's ``principal`` and the request's database ``session``
     (read from it; the request commits nothing for a page view). The first non-None answer wins,
     so return None for kinds of other plugins. The HTML must escape everything it shows.
+    """
+
+
+@hookspec(firstresult=True)
+def wiki_event_block(title, start, end, all_day, ident):
+    """Return a markdown fenced block that defines a calendar event, or None without a calendar.
+
+    Lets a plugin offer "add to the calendar" without knowing the calendar plugin (a date poll's
+    chosen slot). ``start``/``end`` are timezone-aware datetimes (``end`` may be None), or dates
+    when ``all_day``; ``ident`` is a suggested stable event id (made unique by the answer). The
+    caller appends the block to a page it may edit, through the usual commit.
     """
 
 

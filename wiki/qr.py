@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 import zlib
 
 import qrcode
+from markupsafe import escape
 from qrcode.constants import ERROR_CORRECT_M
 
 SCALE = 5
@@ -52,3 +54,33 @@ def qr_data_uri(text: str, scale: int = SCALE) -> tuple[str, int]:
     matrix = qr_matrix(text)
     encoded = base64.b64encode(png(matrix, scale)).decode("ascii")
     return f"data:image/png;base64,{encoded}", len(matrix) * scale
+
+
+def svg(matrix: list[list[bool]], label: str = "") -> str:
+    """An SVG of ``matrix`` in module units (scales to any size without blur): one path of unit
+    squares, dark on a white background, with ``label`` as its accessible name."""
+    size = len(matrix)
+    squares = "".join(
+        f"M{x} {y}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark
+    )
+    title = escape(label)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img"'
+        f' aria-label="{title}" shape-rendering="crispEdges">'
+        f'<rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path d="{squares}" fill="#000"/></svg>'
+    )
+
+
+def qr_svg(text: str, label: str = "") -> str:
+    """The QR code of ``text`` as an inline SVG string (trusted markup; ``label`` is escaped)."""
+    return svg(qr_matrix(text), label)
+
+
+def svg_matrix(svg_text: str) -> list[list[bool]]:
+    """The modules drawn by :func:`svg` (for tests that decode a served QR code)."""
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg_text).group(1))
+    matrix = [[False] * size for _ in range(size)]
+    for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", svg_text):
+        matrix[int(y)][int(x)] = True
+    return matrix
