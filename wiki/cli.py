@@ -14,7 +14,7 @@ from wiki import ROOT
 
 CONTENT = ROOT / "content"
 #: Plugins a demo instance enables.
-DEMO_PLUGINS = ("plugins.spaces", "plugins.resolutions")
+DEMO_PLUGINS = ("plugins.spaces", "plugins.resolutions", "plugins.polls", "plugins.calendar")
 
 
 def make_app(instance: str | None = None, **extra):
