@@ -16,3 +16,15 @@ HERE = Path(__file__).resolve().parent
 @hookimpl
 def wiki_migration_folders():
     return [HERE / "migrations" / "versions"]
+
+
+@hookimpl
+def wiki_blueprints():
+    from plugins.calendar import feeds, rsvp_views, views
+
+    return [views.make_blueprint(), feeds.make_blueprint(), rsvp_views.make_blueprint()]
+
+
+@hookimpl
+def wiki_template_folders():
+    return [HERE / "templates"]

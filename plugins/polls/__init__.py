@@ -16,3 +16,21 @@ HERE = Path(__file__).resolve().parent
 @hookimpl
 def wiki_migration_folders():
     return [HERE / "migrations" / "versions"]
+
+
+@hookimpl
+def wiki_blueprints():
+    from plugins.polls import api, exports, forms_views, print_views, views
+
+    return [
+        views.make_blueprint(),
+        exports.make_blueprint(),
+        forms_views.make_blueprint(),
+        print_views.make_blueprint(),
+        api.make_blueprint(),
+    ]
+
+
+@hookimpl
+def wiki_template_folders():
+    return [HERE / "templates"]
