@@ -1,13 +1,11 @@
 """GFM extension examples (tables, strikethrough, extended autolinks) through the page renderer.
 
 No installable package ships the GFM spec (cmark-gfm keeps it in its sources only), so the
-examples of the GFM spec 0.29-gfm sections "Tables (extension)", "Strikethrough (extension)"
-and "Autolinks (extension)" are transcribed here, numbered as there. Deliberate differences:
-cell alignment is written as ``style="text-align:…"`` (the ``align`` attribute is obsolete in
-HTML5); ``ftp://`` is not linked (only http(s)/mailto/tel are safe URLs here, so the FTP
-paragraph of example 628 is left out); task-list items keep their own classes; raw HTML stays
-escaped (so "Disallowed Raw HTML" does not apply). Compared with the CommonMark runner's
-normaliser.
+examples of the GFM spec 0.29-gfm sections "Tables (extension)", "Task list items (extension)",
+"Strikethrough (extension)" and "Autolinks (extension)" are transcribed here, numbered as there.
+Deliberate differences: cell alignment is written as ``style="text-align:…"`` (the ``align``
+attribute is obsolete in HTML5); raw HTML stays escaped (so "Disallowed Raw HTML" does not
+apply). Compared with the CommonMark runner's normaliser.
 """
 
 from __future__ import annotations
@@ -72,6 +70,21 @@ EXAMPLES = [
         _table(["abc", "def"], [["bar", ""], ["bar", "baz"]]),
     ),
     (205, "| abc | def |\n| --- | --- |\n", _table(["abc", "def"], [])),
+    # Task list items (extension)
+    (
+        279,
+        "- [ ] foo\n- [x] bar\n",
+        '<ul><li><input disabled="" type="checkbox"> foo</li>'
+        '<li><input checked="" disabled="" type="checkbox"> bar</li></ul>',
+    ),
+    (
+        280,
+        "- [x] foo\n  - [ ] bar\n  - [x] baz\n- [ ] bim\n",
+        '<ul><li><input checked="" disabled="" type="checkbox"> foo<ul>'
+        '<li><input disabled="" type="checkbox"> bar</li>'
+        '<li><input checked="" disabled="" type="checkbox"> baz</li></ul></li>'
+        '<li><input disabled="" type="checkbox"> bim</li></ul>',
+    ),
     # Strikethrough (extension)
     (491, "~~Hi~~ Hello, world!\n", "<p><del>Hi</del> Hello, world!</p>"),
     # (the current GFM text of example 491: one tilde strikes through too)
@@ -132,10 +145,12 @@ EXAMPLES = [
     ),
     (
         628,
-        "http://commonmark.org\n\n(Visit https://encrypted.google.com/search?q=Markup+(business))\n",
+        "http://commonmark.org\n\n(Visit https://encrypted.google.com/search?q=Markup+(business))\n\n"
+        "Anonymous FTP is available at ftp://foo.bar.baz.\n",
         '<p><a href="http://commonmark.org">http://commonmark.org</a></p>'
         '<p>(Visit <a href="https://encrypted.google.com/search?q=Markup+(business)">'
-        "https://encrypted.google.com/search?q=Markup+(business)</a>)</p>",
+        "https://encrypted.google.com/search?q=Markup+(business)</a>)</p>"
+        '<p>Anonymous FTP is available at <a href="ftp://foo.bar.baz">ftp://foo.bar.baz</a>.</p>',
     ),
     (629, "foo@bar.baz\n", '<p><a href="mailto:foo@bar.baz">foo@bar.baz</a></p>'),
     (
@@ -174,7 +189,7 @@ def test_wide_table_padding_is_bounded(renderer: Renderer):
 
 
 def test_autolinks_keep_unsafe_text_inert(renderer: Renderer):
-    """Extended autolinks never produce a scheme outside http(s)/mailto."""
+    """Extended autolinks never produce a scheme outside http(s)/ftp/mailto."""
     html = renderer.render("www.x.de/javascript:alert(1) javascript:alert(1)@x.de\n", "s").html
     assert html == (
         '<p><a href="http://www.x.de/javascript:alert(1)">www.x.de/javascript:alert(1)</a>'

@@ -211,6 +211,11 @@ def test_extra_plugin():
         "../nachbar",
         "//example.org/x",
         "bild.png",
+        "ftp://example.org",
+        "irc://foo.bar:2233/baz",
+        "webcal://wiki.example.org/-/calendar.ics",
+        "xmpp:verein@example.org",
+        "foo):",  # no scheme syntax: a relative link (CommonMark example 500)
     ],
 )
 def test_safe_urls(url: str):
@@ -238,7 +243,12 @@ def test_safe_urls(url: str):
         "data:text/html;base64,PHNjcmlwdD4=",
         "data:image/png;base64,AAAA",
         "file:///etc/passwd",
-        "ftp://example.org",
+        "blob:https://example.org/1",
+        "view-source:https://example.org",
+        "ms-msdt:/id PCWDiagnostic",
+        "MS-OFFICECMD:x",
+        "search-ms:query=x",
+        "livescript:x",
         "\u200bjavascript:alert(1)",
     ],
 )

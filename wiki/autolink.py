@@ -1,10 +1,11 @@
 """GFM extended autolinks for the page renderer (no Flask).
 
-Replaces mistune's ``url`` rule with the GFM rules: ``www.``, ``http://`` and ``https://`` links
-and bare e-mail addresses; trailing punctuation stays outside the link, a closing parenthesis
-only belongs to the link while it balances one inside it (``…/Verein_(Recht)``), a trailing
-entity-like ``&hl;`` is left out. CommonMark wins where they disagree: a URL right after ``<``
-(``<https://foo.bar/baz bim>``) stays text, as the CommonMark spec has it.
+Replaces mistune's ``url`` rule with the GFM rules: ``www.``, ``http://``, ``https://`` and
+``ftp://`` links and bare e-mail addresses; trailing punctuation stays outside the link, a
+closing parenthesis only belongs to the link while it balances one inside it
+(``…/Verein_(Recht)``), a trailing entity-like ``&hl;`` is left out. CommonMark wins where
+they disagree: a URL right after ``<`` (``<https://foo.bar/baz bim>``) stays text, as the
+CommonMark spec has it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import mistune
 from mistune.util import escape_url
 
 # Start of line, whitespace, or one of ``*_~(`` before the link (GFM).
-URL_PATTERN = r"(?<![^\s*_~(])(?:https?://|www\.)[^\s<]+"
+URL_PATTERN = r"(?<![^\s*_~(])(?:https?://|ftp://|www\.)[^\s<]+"
 # The part from ``@`` on: the rule starts at ``@`` so that mistune's fast text scan keeps
 # working (a rule starting at any letter would make plain text slow); parse_email takes the
 # local part back from the text token before it.
@@ -72,7 +73,7 @@ def _link(inline: Any, state: Any, text: str, url: str, end: int) -> int:
 
 
 def parse_url(inline: Any, m: re.Match[str], state: Any) -> int | None:
-    """An extended ``www.``/``http(s)://`` autolink, or None to leave the text alone."""
+    """An extended ``www.``/``http(s)://``/``ftp://`` autolink, or None to leave the text alone."""
     start = m.start()
     if _OPEN_ANGLE_RE.search(state.src, max(0, start - 64), start):
         return None
@@ -119,7 +120,7 @@ def parse_email(inline: Any, m: re.Match[str], state: Any) -> int | None:
 def autolink_plugin(md: mistune.Markdown) -> None:
     """mistune plugin: GFM extended autolinks (use instead of mistune's ``url``)."""
     for name, pattern, func, chars in (
-        ("url_link", URL_PATTERN, parse_url, ("h", "w")),
+        ("url_link", URL_PATTERN, parse_url, ("h", "f", "w")),
         ("email_link", EMAIL_PATTERN, parse_email, ("@",)),
     ):
         try:

@@ -8,8 +8,9 @@ that depend on the request are applied afterwards on the cached HTML:
 * :func:`fill_widgets` replaces widget placeholders with their per-request HTML.
 
 Security model: raw HTML in the markdown is always shown escaped, every attribute value is
-escaped, and link/image URLs must pass :func:`is_safe_url` (``http:``, ``https:``, ``mailto:``,
-``tel:`` or scheme-less); anything else is replaced by ``#harmful-link``.
+escaped, and link/image URLs must pass :func:`is_safe_url` (no scheme that runs code or reads
+local data: ``javascript:``, ``vbscript:``, ``data:``, ``file:`` and their kin); anything else is
+replaced by ``#harmful-link``.
 
 Wikilink syntax: ``[[Target]]``, ``[[Target|Label]]``, ``[[Target#Anchor]]`` and
 ``[[Target#Anchor|Label]]``. The target is turned into a page path by
@@ -67,7 +68,31 @@ __all__ = [
 ]
 
 HARMFUL_LINK = "#harmful-link"
-SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+#: Schemes that run code, read local or browser-internal data, or start Windows protocol
+#: handlers known to be abused (``ms-msdt:``, ``search-ms:``); every other scheme is a link
+#: (``irc:``, ``webcal:``, ``xmpp:``), as CommonMark and GitLab render them.
+UNSAFE_SCHEMES = frozenset(
+    {
+        "javascript",
+        "vbscript",
+        "livescript",
+        "mocha",
+        "data",
+        "file",
+        "blob",
+        "filesystem",
+        "view-source",
+        "jar",
+        "mhtml",
+        "res",
+        "its",
+        "shell",
+        "search",
+        "search-ms",
+    }
+)
+_TASK_BOX = '<input disabled="" type="checkbox"> '
+_NOT_SCHEME_RE = re.compile(r"[^a-z0-9+.-]+")
 BUILTIN_PLUGINS = (
     "table",
     "footnotes",
@@ -104,12 +129,14 @@ def _attr(value: object) -> str:
 
 
 def is_safe_url(url: str) -> bool:
-    """True if ``url`` is ``http:``, ``https:``, ``mailto:``, ``tel:`` or has no scheme.
+    """False if ``url`` has one of the :data:`UNSAFE_SCHEMES` (or an ``ms-…`` handler scheme).
 
     The check decodes HTML entities and percent-encoding (repeatedly), drops whitespace and
     control characters and ignores case before it looks for a scheme, so tricks like
-    ``&#106;avascript:``, ``%6Aavascript:`` or ``java\\tscript:`` are refused. Anything with a
-    colon before the first ``/``, ``?`` or ``#`` counts as a scheme.
+    ``&#106;avascript:``, ``%6Aavascript:`` or ``java\\tscript:`` are refused. A scheme is what
+    stands before the first colon if no ``/``, ``?`` or ``#`` comes first, judged by its scheme
+    characters only (letters, digits, ``+``, ``-``, ``.``): ``foo):`` is a harmless relative
+    link, ``java\ufffdscript:`` is refused.
     """
     text = url
     for _ in range(5):
@@ -121,7 +148,10 @@ def is_safe_url(url: str) -> bool:
     head = _URL_HEAD_RE.split(text, maxsplit=1)[0]
     if ":" not in head:
         return True
-    return head.split(":", 1)[0] in SAFE_SCHEMES
+    # Browsers read a head that is no scheme (``foo):``) as a relative path; to be safe against
+    # characters some parser might drop (``java\ufffdscript:``), the letters are judged too.
+    scheme = _NOT_SCHEME_RE.sub("", head.split(":", 1)[0])
+    return scheme not in UNSAFE_SCHEMES and not scheme.startswith("ms-")
 
 
 @dataclass
@@ -246,6 +276,13 @@ class WikiHTMLRenderer(mistune.HTMLRenderer):
 
     def escape_attribute(self, value: object) -> str:
         return _attr(html.unescape(str(value)))
+
+    def task_list_item(self, text: str, checked: bool = False) -> str:
+        """A GFM task-list item, as the GFM spec writes it (a disabled checkbox, then a space)."""
+        box = '<input checked="" disabled="" type="checkbox"> ' if checked else _TASK_BOX
+        if text.startswith("<p>"):
+            return "<li><p>" + box + text[3:] + "</li>\n"
+        return "<li>" + box + text + "</li>\n"
 
     def safe_url(self, url: str) -> str:
         return _attr(url if is_safe_url(url) else HARMFUL_LINK)
@@ -384,7 +421,7 @@ class Renderer:
     line break in a paragraph is kept (``<br />``), as mail readers expect.
     """
 
-    VERSION = 2  # 2: CommonMark fixes (indented code, wikilinks), GFM autolinks, tables, ~x~
+    VERSION = 3  # 2: CommonMark fixes, GFM autolinks, tables, ~x~; 3: only code schemes removed
 
     def __init__(
         self,
