@@ -412,6 +412,17 @@ def wikilink_plugin(md: mistune.Markdown) -> None:
         md.inline.register("wikilink", _WIKILINK_PATTERN, _parse_wikilink, before="link")
 
 
+#: Every syntax plugin of the page renderer, in order: mistune's built-ins, then the wiki's GFM
+#: autolinks, tables and strikethrough, and wikilinks (parsers for other output use the same).
+SYNTAX_PLUGINS = (
+    *BUILTIN_PLUGINS,
+    autolink_plugin,
+    gfm_table_plugin,
+    strike_plugin,
+    wikilink_plugin,
+)
+
+
 class Renderer:
     """Thread-safe markdown renderer for wiki pages.
 
@@ -441,14 +452,7 @@ class Renderer:
                 escape=True,
                 hard_wrap=self.hard_wrap,
                 renderer=WikiHTMLRenderer(self.widget_kinds),
-                plugins=[
-                    *BUILTIN_PLUGINS,
-                    autolink_plugin,
-                    gfm_table_plugin,
-                    strike_plugin,
-                    wikilink_plugin,
-                    *self.plugins,
-                ],
+                plugins=[*SYNTAX_PLUGINS, *self.plugins],
             )
             self._local.md = md
         return md

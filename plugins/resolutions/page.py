@@ -24,7 +24,7 @@ from plugins.resolutions import schema as S
 from plugins.resolutions.models import ResolutionLink, ResolutionRow
 from wiki import api as P
 from wiki.api import MARKDOWN_BUILTINS as BUILTIN_PLUGINS
-from wiki.api import BadRevision, PageRow, PageSection, get_db, read_clause, wikilink_plugin
+from wiki.api import BadRevision, PageRow, PageSection, get_db, read_clause
 
 #: Characters per line of the numbered Beschlusstext (as printed by convention tools).
 LINE_WIDTH = 80
@@ -311,7 +311,7 @@ def _parser() -> mistune.Markdown:
     """A markdown parser giving tokens, with the wiki's syntax (one per thread)."""
     md = getattr(_local, "md", None)
     if md is None:
-        md = mistune.create_markdown(renderer=None, plugins=[*BUILTIN_PLUGINS, wikilink_plugin])
+        md = mistune.create_markdown(renderer=None, plugins=list(BUILTIN_PLUGINS))
         _local.md = md
     return md
 
