@@ -418,3 +418,17 @@ def test_link_projection_agrees_with_the_renderer():
     )
     rendered = Renderer().render(text, "a/b")
     assert extract_links(text, "a/b") == rendered.links
+
+
+def test_wikilink_syntax_yields_to_commonmark_links():
+    """``[[x]](url)`` is a link with the text ``[x]`` (CommonMark), and a rename leaves it alone."""
+    from wiki.linkedit import rewrite_links
+
+    html = Renderer().render("[[x]](https://example.org) und [[x]]\n", "p").html
+    assert html == (
+        '<p><a href="https://example.org">[x]</a> und '
+        '<a class="wikilink" href="/x" data-page="x">x</a></p>\n'
+    )
+    assert rewrite_links("[[x]](https://example.org) [[x]]", "p", "x", "y") == (
+        "[[x]](https://example.org) [[y|x]]"
+    )

@@ -6,7 +6,8 @@ import re
 
 from wiki.pages import is_valid_path, resolve_target
 
-WIKILINK_RE = re.compile(r"\[\[([^\]|#\n]+)(#[^\]|\n]*)?(\|[^\]\n]*)?\]\]")
+# What the renderer reads as a wikilink (wiki.markup): not inside more brackets, not before "(".
+WIKILINK_RE = re.compile(r"(?<!\[)\[\[([^\[\]|#\n]+)(#[^\[\]|\n]*)?(\|[^\[\]\n]*)?\]\](?!\()")
 CODE_RE = re.compile(r"(^```.*?^```[ \t]*$|^~~~.*?^~~~[ \t]*$|`[^`\n]+`)", re.M | re.S)
 
 

@@ -117,8 +117,9 @@ _URL_JUNK_RE = re.compile(r"[\x00-\x20\x7f-\x9f\s\u200b-\u200f\u2028\u2029\ufeff
 _URL_HEAD_RE = re.compile(r"[/?#]")
 _FILES_RE = re.compile(r"^(?:\./)?_files/(.*)$", re.S)
 _RESERVED_ID_RE = re.compile(r"fn(?:ref)?-\d+")
-# Not inside more brackets: CommonMark reads ``[[[foo]]]`` as text (or ``[`` + ``[[foo]]`` + ``]``).
-_WIKILINK_PATTERN = r"(?<!\[)\[\[(?P<wikilink_body>[^\[\]\n]{1,500})\]\]"
+# Not inside more brackets: CommonMark reads ``[[[foo]]]`` as text (or ``[`` + ``[[foo]]`` + ``]``);
+# not before ``(``: ``[[x]](url)`` is a link with the text ``[x]``.
+_WIKILINK_PATTERN = r"(?<!\[)\[\[(?P<wikilink_body>[^\[\]\n]{1,500})\]\](?!\()"
 _WIKILINK_TAG_RE = re.compile(r'<a class="wikilink" href="([^"<>]*)" data-page="([^"<>]*)">')
 _WIDGET_RE = re.compile(r'<div class="widget" data-widget-index="(\d+)"></div>')
 
