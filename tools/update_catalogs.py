@@ -34,7 +34,14 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Extraction keywords (``ngettext``: singular and plural; ``N_``: messages of the Flask-free core).
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+KEYWORDS = {
+    "_": None,
+    "_l": None,  # lazy_gettext imported as _l
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "N_": None,
+}
 LOCALES = ("de", "en")
 PROJECT = "Verbandswiki"
 COPYRIGHT = "the Verbandswiki authors"

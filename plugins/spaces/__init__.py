@@ -41,12 +41,16 @@ class SpacesPlugin:
         if session is not None and session.info.get(SYNC_SESSION_KEY):
             return self._load(session)
         key = self.state.syncer.synced_head
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        # One loader at a time: each waiting request holds a connection of its own already, so
+        # loaders in parallel could take every connection of the pool and wait for each other.
         with self._lock:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1]
-        with self.state.sessions() as own:
-            spaces = self._load(own)
-        with self._lock:
+            with self.state.sessions() as own:
+                spaces = self._load(own)
             self._cache = (key, spaces)
         return spaces
 
