@@ -107,3 +107,24 @@ class DefaultConfig:
     #: Spaces plugin: the member directory (view and exports) opens only after a login with a
     #: second factor (two-factor login); without one it answers 403 with an explanation.
     SPACES_DIRECTORY_REQUIRES_2FA = True
+
+    #: Calendar plugin: video rooms for events with ``online: ja``. ``""`` (off), ``jitsi`` or
+    #: ``bbb`` (BigBlueButton). Readers of the event join through ``/-/calendar/event/<id>/join``;
+    #: the room address is never shown to anyone else nor put into feeds.
+    CALENDAR_VIDEO = ""
+    #: Jitsi Meet server, e.g. ``https://meet.example.org``; rooms are ``<url>/<unguessable name>``.
+    CALENDAR_JITSI_URL = ""
+    #: Jitsi token authentication (prosody ``token`` auth): app id and shared secret. Both set:
+    #: the join link carries a short-lived JWT (HS256; organisers join as moderators).
+    CALENDAR_JITSI_APP_ID = ""
+    CALENDAR_JITSI_SECRET = ""
+    #: BigBlueButton API endpoint, e.g. ``https://bbb.example.org/bigbluebutton/api``, and its
+    #: shared secret (``bbb-conf --secret``). Organisers join as moderators, readers as viewers.
+    CALENDAR_BBB_URL = ""
+    CALENDAR_BBB_SECRET = ""
+    #: Checksum of BigBlueButton API calls: ``sha1`` (accepted by every version), or ``sha256``,
+    #: ``sha384``, ``sha512`` if the server's ``supportedChecksumAlgorithms`` drops sha1.
+    CALENDAR_BBB_CHECKSUM = "sha1"
+    #: ``verbandswiki calendar remind`` (run it hourly) mails everyone who said yes to an
+    #: occurrence that starts within this many hours, once per occurrence: about a day before.
+    CALENDAR_REMINDER_HOURS = 24

@@ -38,6 +38,7 @@ from wiki.auth import (
     hash_password,
     normalise_handle,
     password_problems,
+    principal_for,  # the permission principal of a user (memberships loaded), e.g. for mails
     token_hash,
     user_by_email,
 )
@@ -83,9 +84,16 @@ from wiki.hookspecs import (
 )
 from wiki.mail import normalize_address
 from wiki.markup import (
-    BUILTIN_PLUGINS as MARKDOWN_BUILTINS,  # mistune plugins the wiki renderer always uses
+    SYNTAX_PLUGINS as MARKDOWN_BUILTINS,  # every syntax plugin of the page renderer, wikilinks too
 )
-from wiki.markup import fill_widgets, mark_links, render_mail_html, wikilink_plugin
+from wiki.markup import (
+    RenderCache,  # a thread-safe LRU cache (any hashable key), e.g. for serialised widgets
+    fill_widgets,
+    mark_links,
+    render_mail_html,
+    wikilink_plugin,
+)
+from wiki.messages import N_
 from wiki.pages import (
     FRONT_MATTER_RE,  # the ``---`` YAML block at the top of a page file
     HOME,  # path of the start page
@@ -138,6 +146,8 @@ __all__ = [
     "content",
     "current_principal",
     "feed_principal",
+    "issue_feed_token",
+    "principal_for",
     # permissions
     "can",
     "require",
@@ -186,6 +196,7 @@ __all__ = [
     "resolve_target",
     "split_front_matter",
     "join_front_matter",
+    "N_",
     "OperationError",
     "ValidationFailed",
     "Forbidden",
@@ -202,6 +213,7 @@ __all__ = [
     # rendering
     "render_markdown",
     "finish_html",
+    "RenderCache",
     "mark_links",
     "fill_widgets",
     "page_widgets",
@@ -236,6 +248,7 @@ __all__ = [
     "create_user",
     "user_by_email",
     "email_taken",
+    "space_members",
     "AmbiguousEmail",
     # search
     "BadQuery",
@@ -266,6 +279,15 @@ def feed_principal() -> Principal:
     from wiki.views.history import feed_principal as find
 
     return find()
+
+
+def issue_feed_token(user_id: int, name: str) -> str:
+    """A new personal feed token (``?token=``) of account ``user_id``; returns the secret, which
+    is shown once (only its hash is kept; revoked on the account page). The caller commits."""
+    from wiki.auth import issue_token
+
+    session = get_db()
+    return issue_token(session, session.get(User, user_id), "feed", name)
 
 
 def unreadable_commits(principal: Principal, shas) -> set[str]:
@@ -312,6 +334,24 @@ def external_url(endpoint: str, **values: Any) -> str:
     from wiki.views.account import external_url as build
 
     return build(endpoint, **values)
+
+
+def space_members(space: str, session=None) -> list[User]:
+    """The active accounts that are members (or board) of ``space``, directly or through a space
+    inside it, as the plugins answering ``wiki_memberships`` say; ordered by display name."""
+    from sqlalchemy import select
+
+    session = session or get_db()
+    hook = state().pm.hook.wiki_memberships
+    users = session.scalars(
+        select(User).where(User.deleted_at.is_(None)).order_by(User.display_name, User.id)
+    ).all()
+    return [
+        user
+        for user in users
+        if user.is_active
+        and any(space in (part or {}) for part in hook(user_id=user.id, session=session))
+    ]
 
 
 # -- mail and accounts --------------------------------------------------------------------------

@@ -301,6 +301,41 @@ def make_resolutions_app(tmp_path, **overrides):
     return make_spaces_app(tmp_path, **config)
 
 
+def make_polls_app(tmp_path, calendar: bool = True, **overrides):
+    """The spaces test app (tree, pages, members) with the polls plugin enabled too (and the
+    calendar plugin, if it exists and ``calendar`` is true: a date poll's slot becomes an
+    event)."""
+    plugins = ["plugins.spaces", "plugins.polls"]
+    if calendar and importlib.util.find_spec("plugins.calendar") is not None:
+        plugins.append("plugins.calendar")
+    config = {"WIKI_PLUGINS": plugins}
+    config.update(overrides)
+    return make_spaces_app(tmp_path, **config)
+
+
+def poll_block(poll_id: str, **fields) -> str:
+    """A fenced ``poll`` block (YAML written as given: values are strings or YAML text)."""
+    meta = {"id": poll_id, "frage": "Wann feiern wir?", "optionen": "{fr: Freitag, sa: Samstag}"}
+    meta.update(fields)
+    lines = [f"{key}: {value}" for key, value in meta.items() if value is not None]
+    return "```poll\n" + "\n".join(lines) + "\n```\n"
+
+
+def make_calendar_app(tmp_path, **overrides):
+    """The spaces test app (tree, pages, members) with the calendar plugin enabled too."""
+    config = {"WIKI_PLUGINS": ["plugins.spaces", "plugins.calendar"]}
+    config.update(overrides)
+    return make_spaces_app(tmp_path, **config)
+
+
+def termin_block(event_id: str, **fields) -> str:
+    """A fenced ``termin`` block (YAML written as given: values are strings or YAML text)."""
+    meta = {"id": event_id, "titel": "Stammtisch", "beginn": "2026-12-07 19:00", "ende": "21:00"}
+    meta.update(fields)
+    lines = [f"{key}: {value}" for key, value in meta.items() if value is not None]
+    return "```termin\n" + "\n".join(lines) + "\n```\n"
+
+
 @pytest.fixture
 def fresh_instance(tmp_path, monkeypatch):
     """A fresh instance (``verbandswiki init``, spaces and resolutions enabled) with the account
