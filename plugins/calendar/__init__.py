@@ -7,7 +7,6 @@ The block syntax is in :mod:`plugins.calendar.definitions`, the projection in
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
@@ -22,16 +21,6 @@ from plugins.calendar.models import EventRow, Places, Rsvp
 from wiki.api import SYNC_SESSION_KEY, hookimpl, page_file, path_of_file
 
 HERE = Path(__file__).resolve().parent
-
-
-def optional(name: str):
-    """A module of this plugin written separately (feeds, rsvp, cli), or None without it."""
-    try:
-        return importlib.import_module(f"plugins.calendar.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"plugins.calendar.{name}":
-            raise
-        return None
 
 
 class CalendarPlugin:
@@ -157,15 +146,15 @@ class CalendarPlugin:
     def wiki_page_sections(self, page, principal):
         if page.type != "space":
             return None
-        feeds = optional("feeds")
-        section = getattr(feeds, "upcoming_section", None)
-        return section(page, principal) if section else None
+        from plugins.calendar import feeds
+
+        return feeds.upcoming_section(page, principal)
 
     @hookimpl
     def wiki_dashboard_sections(self, principal):
-        feeds = optional("feeds")
-        section = getattr(feeds, "dashboard_section", None)
-        return section(principal) if section else None
+        from plugins.calendar import feeds
+
+        return feeds.dashboard_section(principal)
 
     # -- member data (GDPR) ------------------------------------------------------------------
 
@@ -236,9 +225,9 @@ def wiki_translation_dirs():
 
 @hookimpl
 def wiki_cli(cli):
-    module = optional("cli")
-    if module is not None and hasattr(module, "register"):
-        module.register(cli)
+    from plugins.calendar import cli as commands
+
+    commands.register(cli)
 
 
 @hookimpl(trylast=True)

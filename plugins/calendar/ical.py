@@ -258,9 +258,9 @@ def _expand(rows, start: datetime, end: datetime, memo: dict | None = None) -> l
     repeating = {}
     for row in rows:
         if row.rrule:
-            key = (row.id, row.digest, start, end)
-            if memo is not None and key in memo:
-                found.extend((row, first, last) for first, last in memo[key])
+            cached = memo.get((row.id, row.digest, start, end)) if memo is not None else None
+            if cached is not None:  # one lookup: another thread may clear the memo meanwhile
+                found.extend((row, first, last) for first, last in cached)
             else:
                 repeating[row.id] = row
             continue

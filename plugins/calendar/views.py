@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -164,12 +163,9 @@ def render_widget(state, data, page, principal, session) -> str:
     now = datetime.now(ZoneInfo("UTC"))
     upcoming = ical.next_occurrences(row, now, WIDGET_NEXT)
     first = upcoming[0] if upcoming else ical.first_occurrence(row)
-    rsvp = None
-    from plugins.calendar import optional
+    from plugins.calendar import rsvp as answers
 
-    rsvp_module = optional("rsvp")
-    if rsvp_module is not None and hasattr(rsvp_module, "widget_context"):
-        rsvp = rsvp_module.widget_context(session, row, principal)
+    rsvp = answers.widget_context(session, row, principal)
     return render_template(
         "calendar/widget.html",
         problems=None,
@@ -179,7 +175,7 @@ def render_widget(state, data, page, principal, session) -> str:
         when=lambda o: when(o, zone, texts),
         repeat=repeat_text(row),
         description=render_markdown(row.description, page.path) if row.description else "",
-        ics_url=url_for("calendar.index") + f"/event/{row.id}.ics",
+        ics_url=url_for("calendar_feeds.event_ics", event_id=row.id),
         rsvp=rsvp,
         principal=principal,
         page=page,
@@ -250,8 +246,7 @@ def expansions() -> dict:
 
 def subscribe_url(space: str | None) -> str:
     """The subscription page (feeds), for this chapter if one is shown."""
-    url = url_for("calendar.index") + "/subscribe"
-    return url + (f"?{urlencode({'gliederung': space})}" if space else "")
+    return url_for("calendar_feeds.subscribe", **({"gliederung": space} if space else {}))
 
 
 def show(space: str | None):

@@ -326,11 +326,7 @@ def wiki_translation_dirs():
 
 @hookimpl(trylast=True)
 def wiki_demo(state, say):
-    """Demo polls (``demo.py``), once that module exists."""
-    import importlib.util
-
-    if importlib.util.find_spec("plugins.polls.demo") is None:
-        return
+    """Demo polls, votes, slips and a form (``demo.py``)."""
     from plugins.polls import demo
 
     demo.add_demo(state, say)

@@ -13,14 +13,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
-from plugins.polls import access, tokens, votes
+from plugins.polls import access, results, tokens, votes
 from plugins.polls.definitions import MAX_SCORE, SLOT_ANSWERS, parse
 from plugins.polls.models import PollDef, PollState, PollToken
 from wiki.api import (
@@ -49,11 +47,7 @@ def translated(message) -> str:
 
 
 def results_of(session, view: access.PollView):
-    """The poll's results (``results.py``), or None while that module is missing."""
-    if importlib.util.find_spec("plugins.polls.results") is None:
-        return None
-    from plugins.polls import results
-
+    """The poll's results (cached per poll version)."""
     return results.for_poll(session, view)
 
 
@@ -64,12 +58,8 @@ def poll_context(session, view: access.PollView, principal, **extra) -> dict:
     organiser = access.is_organiser(principal, view)
     reason = access.may_vote(principal, view, session)
     show = access.results_visible(principal, view, session)
-    results = results_of(session, view) if show else None
-    if (
-        results is not None
-        and getattr(results, "total", 1)
-        and not getattr(results, "withheld", False)
-    ):
+    figures = results_of(session, view) if show else None
+    if figures is not None and figures.total and not figures.withheld:
         access.mark_results_shown(session, view)
     counts = tokens.counts(session, view.id) if organiser else None
     token_field = not closed and (
@@ -87,8 +77,8 @@ def poll_context(session, view: access.PollView, principal, **extra) -> dict:
         "token_field": token_field,
         "voted": access.has_voted(session, view, principal),
         "mine": access.own_vote(session, view, principal) or {},
-        "show_results": show and results is not None,
-        "results": results,
+        "show_results": show and figures is not None,
+        "results": figures,
         "token_counts": counts,
         "may_reopen": organiser and closed and access.reopen_problem(view) is None,
         "logged_in": principal.logged_in,
@@ -207,8 +197,13 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/<poll_id>")
     def poll(poll_id):
-        """One poll: its form and, when allowed, its results."""
-        return poll_page(access.load(poll_id))
+        """One poll (its form and, when allowed, its results), or one form."""
+        view = access.load(poll_id)
+        if view.definition.kind == "form":
+            from plugins.polls.forms_views import form_page
+
+            return form_page(view, 200)
+        return poll_page(view)
 
     @bp.get("/<poll_id>/token")
     def token(poll_id):

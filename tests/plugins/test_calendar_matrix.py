@@ -12,6 +12,7 @@ route refuses a request without CSRF token.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
 import pytest
@@ -37,8 +38,14 @@ ORGANISE_BOARD_A = (302, 404, 404, 200, 404, 404, 200)
 #: Answering (a redirect back to the event): login first; 404 for those who may not read it.
 ANSWER = (302, 302, 302, 302, 302, 302, 302)
 ANSWER_MEMBERS_A = (302, 404, 302, 302, 404, 404, 302)
-ABSAGE = "answer=absage&occurrence=2026-12-10T18:00"
-ABSAGE_WEEKLY = "answer=absage&occurrence=2026-12-08T19:00"
+#: Dates relative to today: answers are taken only for occurrences still ahead.
+SOON = date.today() + timedelta(days=30)
+#: The next Tuesday at least two days ahead (the weekly Stammtisch meets on Tuesdays).
+TUESDAY = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 or 7)
+if TUESDAY - date.today() < timedelta(days=2):
+    TUESDAY += timedelta(days=7)
+ABSAGE = f"answer=absage&occurrence={SOON:%Y-%m-%d}T18:00"
+ABSAGE_WEEKLY = f"answer=absage&occurrence={TUESDAY:%Y-%m-%d}T19:00"
 #: Into the video room of an online event on the members page of A (a redirect).
 JOIN_MEMBERS_A = (404, 404, 303, 303, 404, 404, 303)
 
@@ -70,7 +77,7 @@ EVENTS = {
         MEMBERS_PAGE,
         {
             "titel": "Mitgliederversammlung A",
-            "beginn": "2026-12-10 18:00",
+            "beginn": f"{SOON:%Y-%m-%d} 18:00",
             "ende": "20:00",
             "online": "ja",
             "anmeldung": {"max": 20},
@@ -78,7 +85,7 @@ EVENTS = {
     ),
     "vorstand-a": (
         BOARD_PAGE,
-        {"titel": "Vorstandssitzung A", "beginn": "2026-12-14 19:00", "ende": "21:00"},
+        {"titel": "Vorstandssitzung A", "beginn": f"{SOON:%Y-%m-%d} 19:00", "ende": "21:00"},
     ),
 }
 
@@ -331,7 +338,9 @@ def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
     problems = []
     for endpoint in posting:
         url = first_url[endpoint]
-        response = client.post(url, data={"antwort": "zusage", "occurrence": "2026-12-10T18:00"})
+        response = client.post(
+            url, data={"antwort": "zusage", "occurrence": f"{SOON:%Y-%m-%d}T18:00"}
+        )
         if response.status_code != 400 or "Sicherheitstoken" not in response.get_data(as_text=True):
             problems.append(f"{endpoint} {url}: {response.status_code}")
     assert not problems, "\n".join(problems)
