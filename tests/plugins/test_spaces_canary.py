@@ -1,8 +1,9 @@
 """Canary: secrets of chapter A never show up where a role may not read them.
 
-In chapter A a members-only page, a board-only page, a document, an announcement and two
+In chapter A a members-only page, a board-only page, a document, an announcement, two
 resolutions (members-only, board-only; the marker in the title, text, topic, initiator and
-event, so facets, exports and typed links are covered too) each carry a random marker. Every
+event, so facets, exports and typed links are covered too), a poll and a form, an event (on the
+members-only page) and a board-only event each carry a random marker. Every
 GET route in ``url_map`` is requested with real arguments (and the query strings that matter:
 past revisions, diffs, searches, filters) by anonymous, a logged-in non-member, member of B,
 board of B and member of A; the marker may appear only where the role may read it — in bodies,
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from datetime import date
 
 import pytest
 from conftest import make_resolutions_app, resolution_text
@@ -26,8 +28,11 @@ PUBLIC_RESOLUTION = "lv/beschluesse/2024/lv-kanarie-oeffentlich"
 
 @pytest.fixture
 def app(tmp_path):
-    """The spaces test app with the resolutions plugin, so its routes are visited too."""
-    app = make_resolutions_app(tmp_path)
+    """The spaces test app with every plugin of the demo, so their routes are visited too."""
+    app = make_resolutions_app(
+        tmp_path,
+        WIKI_PLUGINS=["plugins.spaces", "plugins.resolutions", "plugins.polls", "plugins.calendar"],
+    )
     yield app
     state = app.extensions["wiki"]
     state.search.wait_idle()
@@ -53,7 +58,10 @@ def secret_resolution(rid: str, mark: str, visibility: str, link: str) -> str:
 @pytest.fixture
 def canary(spaces, login):
     """Create the four secrets; return their markers and the values to fill routes with."""
-    kinds = ("members", "board", "document", "news", "res_members", "res_board")
+    kinds = (
+        "members", "board", "document", "news", "res_members", "res_board",
+        "poll", "form", "event", "board_event",
+    )  # fmt: skip
     marks = {kind: secrets.token_hex(8) for kind in kinds}
     board_a = login("board_a")
     doc_name = "kanarie-dokument.txt"
@@ -61,11 +69,22 @@ def canary(spaces, login):
         {
             f"{MEMBERS_PAGE}.md": (
                 f"---\ntitle: Mitglieder {marks['members']}\nvisibility: members\n---\n"
-                f"Nur Mitglieder: {marks['members']} [[{BOARD_PAGE}]]\n"
+                f"Nur Mitglieder: {marks['members']} [[{BOARD_PAGE}]]\n\n"
+                f"```poll\nid: kanarie-umfrage\ntitel: Umfrage {marks['poll']}\n"
+                f"typ: einfach\noptionen: {{a: Option {marks['poll']}, b: B}}\n"
+                "wer: mitglieder\nergebnis: immer\n```\n\n"
+                f"```form\nid: kanarie-formular\ntitel: Formular {marks['form']}\n"
+                f"wer: mitglieder\nfragen:\n  - key: f\n    frage: Frage {marks['form']}\n"
+                "    typ: text\n```\n\n"
+                f"```termin\nid: kanarie-termin\ntitel: Termin {marks['event']}\n"
+                f"beginn: {date.today():%Y-%m-%d} 19:00\nende: 21:00\n"
+                f"ort: Ort {marks['event']}\nwiederholung: wöchentlich\nanmeldung: ja\n```\n"
             ),
             f"{BOARD_PAGE}.md": (
                 f"---\ntitle: Vorstand {marks['board']}\nvisibility: board\n---\n"
-                f"Nur Vorstand: {marks['board']} [[{MEMBERS_PAGE}]] [[hilfe]]\n"
+                f"Nur Vorstand: {marks['board']} [[{MEMBERS_PAGE}]] [[hilfe]]\n\n"
+                f"```termin\nid: kanarie-vorstand\ntitel: Sitzung {marks['board_event']}\n"
+                f"beginn: {date.today():%Y-%m-%d}\nwiederholung: wöchentlich\n```\n"
             ),
             f"{MEMBERS_PAGE}/_files/{doc_name}": f"Dokument {marks['document']}".encode(),
             "lv/kv-a/beschluesse/2024/kva-kanarie-m.md": secret_resolution(
@@ -116,6 +135,8 @@ def canary(spaces, login):
         "invitation_id": [1],
         "request_id": [1],
         "id": [1],
+        "poll_id": ["kanarie-umfrage", "kanarie-formular"],
+        "event_id": ["kanarie-termin", "kanarie-vorstand"],
     }
     queries = [
         "",
@@ -129,6 +150,7 @@ def canary(spaces, login):
         "?scope=all",
         "?scope=all&chapter=lv/kv-a&sort=number",
         "?zeilen=1",
+        "?ansicht=liste",
     ]
     return marks, values, queries
 
@@ -164,7 +186,7 @@ ALLOWED = {
     "user": set(),
     "member_b": set(),
     "board_b": set(),
-    "member_a": {"members", "document", "news", "res_members"},
+    "member_a": {"members", "document", "news", "res_members", "poll", "form", "event"},
 }
 
 
