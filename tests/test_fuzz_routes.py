@@ -1,10 +1,10 @@
 """Fuzz every GET route: odd path values and query parameters never give a 5xx (issue 9).
 
-One app per module (spaces, resolutions and their demo content). Path parameters are filled with
-existing values (pages, spaces, resolution ids) and odd ones; query parameters come from the
-names the views read (found in the source) plus random names, with huge, negative, empty,
-unicode, ``../`` and NUL values. Requests go out as an anonymous visitor, a logged-in user and
-an admin (who reaches the most code).
+One app per module (every plugin of the demo and the demo content). Path parameters are filled
+with existing values (pages, spaces, resolution, poll and event ids) and odd ones; query
+parameters come from the names the views read (found in the source) plus random names, with
+huge, negative, empty, unicode, ``../`` and NUL values. Requests go out as an anonymous
+visitor, a logged-in user and an admin (who reaches the most code).
 """
 
 from __future__ import annotations
@@ -75,13 +75,15 @@ def known_params() -> list[str]:
 @pytest.fixture(scope="module")
 def fuzz(tmp_path_factory):
     """The app, clients per role, the GET rules and existing values for path parameters."""
+    from plugins.calendar.models import EventRow
+    from plugins.polls.models import PollDef
     from plugins.resolutions.models import ResolutionRow
     from plugins.spaces.models import Invitation, Space
     from wiki.db import Document, PageRow
 
     app = make_test_app(
         tmp_path_factory.mktemp("fuzz"),
-        WIKI_PLUGINS=["plugins.spaces", "plugins.resolutions"],
+        WIKI_PLUGINS=["plugins.spaces", "plugins.resolutions", "plugins.polls", "plugins.calendar"],
         SPACES_DIRECTORY_REQUIRES_2FA=False,
     )
     state = app.extensions["wiki"]
@@ -93,6 +95,9 @@ def fuzz(tmp_path_factory):
         rids = sorted(session.scalars(select(ResolutionRow.rid)))[:10]
         documents = [f"{d.page}/{d.name}" for d in session.scalars(select(Document))][:5]
         invitations = [str(i) for i in session.scalars(select(Invitation.id))][:3]
+        polls = sorted(session.scalars(select(PollDef.id)))
+        events = sorted(session.scalars(select(EventRow.id)))
+    assert polls and events  # the demo has them
     clients = {"anon": app.test_client()}
     for role, handle in (("user", "alice"), ("admin", "admin")):
         client = app.test_client()
@@ -113,6 +118,8 @@ def fuzz(tmp_path_factory):
         "token": ["x", "a" * 64, "..", "%00"],
         "filename": ["css/wiki.css", "../config.py", "x"],
         "int": invitations + ODD_INTS,
+        "poll_id": polls + ODD_VALUES[:8],
+        "event_id": events + ODD_VALUES[:8],
     }
     yield app, clients, rules, values, known_params()
     state.search.wait_idle()
