@@ -186,6 +186,32 @@ def test_fragment_per_type_and_escaping(spaces):
     assert "Ø 4 · Summe 4" in html
 
 
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_fragment_renders_every_type_in_every_language(spaces, locale):
+    """Each type's fragment renders in both languages (a stray ``%`` in a message once broke
+    the multiple-choice results)."""
+    yes_no, problems = parse("poll", {"id": "jn", "frage": "Einverstanden?", "typ": "ja-nein"})
+    assert not problems
+    cases = [
+        (yes_no, [{"choice": "ja"}, {"choice": "enthaltung"}]),
+        (definition(typ="mehrfach", max=2), [{"choices": ["a", "b"]}, {"choices": ["a"]}]),
+        (definition(), [{"choice": "b"}]),
+        (
+            definition(typ="rangfolge", methode="irv", optionen={"a": "A", "b": "B", "c": "C"}),
+            [{"ranking": ["a", "b"]}, {"ranking": ["b", "a"]}, {"ranking": ["c", "b"]}],
+        ),
+    ]
+    for poll, answers in cases:
+        with spaces.app.test_request_context("/", headers={"Accept-Language": locale}):
+            html = render_template(
+                "polls/_results.html", results=results.compute(poll, answers, closed=True)
+            )
+        assert 'class="poll-results"' in html, poll.type
+        if poll.type == "mehrfach":  # the note on shares over 100 percent, translated
+            assert ("100 Prozent" in html) == (locale == "de")
+            assert ("100 percent" in html) == (locale == "en")
+
+
 # ---------------------------------------------------------------- exports over HTTP
 
 BLOCKS = """
