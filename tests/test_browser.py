@@ -4,22 +4,11 @@ layout. Drives Debian's Chromium through Playwright; skipped where it is not ins
 from __future__ import annotations
 
 import re
-import threading
-from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, serve, watch
 from conftest import PASSWORD, make_test_app
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TITLE = "Sommerfest Planung Größe"
 SLUG = "sommerfest-planung-groesse"
 TEXT = (
@@ -38,40 +27,11 @@ FIRST = "- Getränke: Apfelschorle (Alice)"
 SECOND = "- Getränke: Limonade (Bob)"
 
 
-class QuietHandler(WSGIRequestHandler):
-    """No access log lines in the test output."""
-
-    def log_request(self, code="-", size="-") -> None:
-        pass
-
-
 @pytest.fixture
 def live_server(tmp_path):
     """The wiki served on a free port of 127.0.0.1 in a background thread → its base URL."""
-    app = make_test_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        app.extensions["wiki"].store.close()
-        app.extensions["wiki"].engine.dispose()
-
-
-def watch(page, problems: list[tuple[str, str]]) -> None:
-    """Record console errors (CSP violations among them) and uncaught script errors as
-    (url, text)."""
-
-    def on_console(message) -> None:
-        if message.type == "error":
-            problems.append((message.location.get("url") or page.url, message.text))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append((page.url, f"uncaught: {error}")))
+    with serve(make_test_app(tmp_path)) as base:
+        yield base
 
 
 def log_in(page, base: str, handle: str) -> None:

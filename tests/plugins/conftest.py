@@ -13,6 +13,7 @@ folder. So every helper of ``tests/conftest.py`` (not its fixtures) is re-export
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,3 +363,23 @@ def fresh_instance(tmp_path, monkeypatch):
     assert added.exit_code == 0, added.output
     run.path = path
     return run
+
+
+FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+
+
+def page_code_problems(url: str, response) -> list[str]:
+    """What is wrong with an HTML page of a permission matrix: a POST form without CSRF token,
+    an inline script, an inline style or an event-handler attribute (the CSP forbids them)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return []
+    html = response.get_data(as_text=True)
+    problems = []
+    for attributes, body in FORM_RE.findall(html):
+        if re.search(r'method="post"', attributes, re.I) and 'name="csrf_token"' not in body:
+            problems.append(f"{url}: POST form without CSRF token ({attributes.strip()})")
+    if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html, re.I):
+        problems.append(f"{url}: inline <script>")
+    if re.search(r"<style\b|\sstyle=\"|\son[a-z]+=\"", html, re.I):
+        problems.append(f"{url}: inline style or event handler")
+    return problems

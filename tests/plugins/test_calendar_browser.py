@@ -5,12 +5,9 @@ Chromium through Playwright exactly as ``tests/test_browser.py``; skipped withou
 
 from __future__ import annotations
 
-import threading
-
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, serve, watch
 from conftest import HANDLES, PASSWORD, make_calendar_app
-from test_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler, watch
-from werkzeug.serving import make_server
 
 PAGE = "lv/kv-a/oeffentlich"
 BLOCK = """
@@ -28,21 +25,8 @@ anzahl: 3
 
 @pytest.fixture
 def live_server(tmp_path):
-    app = make_calendar_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        state = app.extensions["wiki"]
-        state.search.wait_idle()
-        state.search.close()
-        state.store.close()
-        state.engine.dispose()
+    with serve(make_calendar_app(tmp_path)) as base:
+        yield base
 
 
 @pytest.mark.browser

@@ -5,13 +5,10 @@ Chromium through Playwright, launched as ``tests/test_browser.py`` does; skipped
 
 from __future__ import annotations
 
-import threading
-
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, serve, watch
 from conftest import PASSWORD, make_spaces_app
-from test_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler, watch
 from test_polls_qr import SVG_RE, decode
-from werkzeug.serving import make_server
 
 PAGE = "lv/kv-a/oeffentlich"
 POLL = """
@@ -34,22 +31,8 @@ def live_server(tmp_path):
     """The spaces + polls wiki on a free port of 127.0.0.1 → its base URL (also the base of
     the URLs in QR codes)."""
     app = make_spaces_app(tmp_path, WIKI_PLUGINS=["plugins.spaces", "plugins.polls"])
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["WIKI_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(app, base_url=True) as base:
         yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        state = app.extensions["wiki"]
-        state.search.wait_idle()
-        state.search.close()
-        state.store.close()
-        state.engine.dispose()
 
 
 def log_in(page, base: str, handle: str) -> None:

@@ -17,10 +17,8 @@ needs at least one case: ``test_every_polls_route_is_in_the_matrix`` fails until
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import PAGES, Spaces, make_spaces_app, page_text
+from conftest import PAGES, Spaces, make_spaces_app, page_code_problems, page_text
 from sqlalchemy import func, select
 from test_spaces_matrix import (
     BOARD_A,
@@ -321,9 +319,6 @@ def test_permission_matrix(spaces, clients, role):
     assert spaces.head() == before
 
 
-FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
-
-
 @pytest.mark.parametrize("role", ["board_a", "admin"])
 def test_pages_have_csrf_tokens_and_no_inline_code(spaces, clients, role):
     """Every POST form carries a CSRF token; no inline scripts, styles or event handlers."""
@@ -334,17 +329,7 @@ def test_pages_have_csrf_tokens_and_no_inline_code(spaces, clients, role):
         method, url = request_of(case_url)
         if method != "GET":
             continue
-        response = client.get(url)
-        if response.status_code != 200 or response.mimetype != "text/html":
-            continue
-        html = response.get_data(as_text=True)
-        for attributes, body in FORM_RE.findall(html):
-            if re.search(r'method="post"', attributes, re.I) and 'name="csrf_token"' not in body:
-                problems.append(f"{url}: POST form without CSRF token ({attributes.strip()})")
-        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html, re.I):
-            problems.append(f"{url}: inline <script>")
-        if re.search(r"<style\b|\sstyle=\"|\son[a-z]+=\"", html, re.I):
-            problems.append(f"{url}: inline style or event handler")
+        problems.extend(page_code_problems(url, client.get(url)))
     assert not problems, "\n".join(problems)
 
 

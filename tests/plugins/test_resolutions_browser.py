@@ -4,12 +4,9 @@ Drives Debian's Chromium through Playwright; skipped where it is missing."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, serve, watch
 from conftest import PASSWORD, Spaces, make_resolutions_app, resolution_text
-from test_spaces_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler, watch
-from werkzeug.serving import make_server
 
 TITLE = "Nachtbusse für Jugendliche am Wochenende"
 TEXT = "Der Kreisverband fordert Nachtbusse zwischen allen Stadtteilen, freitags und samstags."
@@ -31,21 +28,8 @@ def live(tmp_path):
             )
         }
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    base = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(app) as base:
         yield app, base
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        state = app.extensions["wiki"]
-        state.search.wait_idle()
-        state.search.close()
-        state.store.close()
-        state.engine.dispose()
 
 
 @pytest.mark.browser

@@ -7,22 +7,12 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import threading
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, serve, watch
 from conftest import PASSWORD, make_spaces_app
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SPACE = "lv/kv-a"
 SPACE_NAME = "Kreisverband A"
 PROTOKOLL = "lv/kv-a/protokoll"
@@ -34,43 +24,13 @@ INVITEE_PASSWORD = "Sommerfest im Gemeindegarten 2024"
 NOT_FOUND = "the server responded with a status of 404"
 
 
-class QuietHandler(WSGIRequestHandler):
-    """No access log lines in the test output."""
-
-    def log_request(self, code="-", size="-") -> None:
-        pass
-
-
 @pytest.fixture
 def live_spaces(tmp_path):
     """The wiki with the space tree, served on a free port of 127.0.0.1 in a background
     thread → (app, base URL). Mail links point at that address."""
     app = make_spaces_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["WIKI_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(app, base_url=True) as base:
         yield app, base
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        app.extensions["wiki"].store.close()
-        app.extensions["wiki"].engine.dispose()
-
-
-def watch(page, problems: list[tuple[str, str]]) -> None:
-    """Record console errors (CSP violations among them) and uncaught script errors as
-    (url, text)."""
-
-    def on_console(message) -> None:
-        if message.type == "error":
-            problems.append((message.location.get("url") or page.url, message.text))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append((page.url, f"uncaught: {error}")))
 
 
 def outbox_messages(app) -> list[email.message.EmailMessage]:
