@@ -262,6 +262,7 @@ __all__ = [
     "synced_app",
     "new_password",
     "demo_login_line",
+    "commit_demo",
 ]
 
 
@@ -403,3 +404,16 @@ def space_labels(values) -> dict[str, str]:
     from wiki.views.search import space_labels as labels
 
     return labels(values)
+
+
+def commit_demo(state, files: dict[str, bytes], message: str) -> bool:
+    """Commit a plugin's demo ``files`` in one commit by the system author and sync, unless one
+    of them exists already (a second ``--demo`` start); True if they were committed."""
+    store = state.store
+    if any(store.blob_id(name) is not None for name in files):
+        return False
+    domain = state.config["WIKI_NOREPLY_DOMAIN"]
+    author = Author("u-system", f"system@{domain}")
+    store.commit(files, base=store.head(), author=author, message=message)
+    state.syncer.sync()
+    return True

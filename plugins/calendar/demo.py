@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from wiki.api import Author, PageRow
+from wiki.api import PageRow, commit_demo
 
 
 def next_weekday(start: date, weekday: int) -> date:
@@ -98,15 +98,6 @@ def create(state, say) -> None:
         title = body.splitlines()[0].lstrip("# ")
         text = f"---\ntitle: {title}\nvisibility: {visibility}\n---\n{body}"
         files[f"{path}.md"] = text.encode("utf-8")
-    store = state.store
-    if any(store.blob_id(name) is not None for name in files):
+    if not commit_demo(state, files, "Demo-Termine angelegt"):
         return
-    domain = state.config["WIKI_NOREPLY_DOMAIN"]
-    store.commit(
-        files,
-        base=store.head(),
-        author=Author("u-system", f"system@{domain}"),
-        message="Demo-Termine angelegt",
-    )
-    state.syncer.sync()
     say("Demo-Termine: unter /-/calendar")

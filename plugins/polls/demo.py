@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from plugins.polls import access, tokens, votes
 from plugins.polls.models import PollDef
-from wiki.api import Author, User, content, principal_for
+from wiki.api import User, commit_demo, content, principal_for
 
 LV = "thueringen"
 KV = "thueringen/erfurt"
@@ -150,17 +150,8 @@ def add_demo(state, say) -> None:
     with state.sessions() as session:
         in_spaces = session.get(PageRow, KV) is not None
     files = {f"{path}.md": text.encode() for path, text in pages(date.today(), in_spaces).items()}
-    store = state.store
-    if any(store.blob_id(name) is not None for name in files):
+    if not commit_demo(state, files, "Demo-Umfragen angelegt"):
         return
-    domain = state.config["WIKI_NOREPLY_DOMAIN"]
-    store.commit(
-        files,
-        base=store.head(),
-        author=Author("u-system", f"system@{domain}"),
-        message="Demo-Umfragen angelegt",
-    )
-    state.syncer.sync()
     with state.sessions() as session:
         for poll_id, ballots in VOTES.items():
             row = session.get(PollDef, poll_id)

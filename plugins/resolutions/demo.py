@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from plugins.resolutions import schema as S
 from plugins.resolutions.demo_data import MORE
-from wiki.api import Author, Page, PageRow
+from wiki.api import Page, PageRow, commit_demo
 
 #: (space, front matter, Beschlusstext, Begründung)
 RESOLUTIONS = (
@@ -252,15 +252,6 @@ def create(state, say) -> None:
     with state.sessions() as session:
         spaces = set(session.scalars(select(PageRow.path).where(PageRow.type == "space")))
     files = demo_files(spaces)
-    store = state.store
-    if any(store.blob_id(name) is not None for name in files):
+    if not commit_demo(state, files, "Demo-Beschlüsse angelegt"):
         return
-    domain = state.config["WIKI_NOREPLY_DOMAIN"]
-    store.commit(
-        files,
-        base=store.head(),
-        author=Author("u-system", f"system@{domain}"),
-        message="Demo-Beschlüsse angelegt",
-    )
-    state.syncer.sync()
     say(f"Demo-Beschlüsse: {len(files)} unter /-/resolutions/")

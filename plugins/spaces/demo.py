@@ -4,7 +4,7 @@ pages of every visibility, a document, and demo accounts of different chapters a
 from __future__ import annotations
 
 from plugins.spaces.directory import add_member
-from wiki.api import Author
+from wiki.api import commit_demo
 
 SPACES = {
     "thueringen": ("Landesverband Thüringen", "TH", "landesverband", "members"),
@@ -82,16 +82,7 @@ def create(state, say) -> None:
         text = f"---\ntitle: {title}\nvisibility: {visibility}\n---\n{body}\n"
         files[f"{path}.md"] = text.encode()
     files["thueringen/erfurt/protokoll-mv/_files/protokoll.pdf"] = PDF
-    domain = state.config["WIKI_NOREPLY_DOMAIN"]
-    store = state.store
-    if store.blob_id("thueringen.md") is None:
-        store.commit(
-            files,
-            base=store.head(),
-            author=Author("u-system", f"system@{domain}"),
-            message="Demo-Gliederungen angelegt",
-        )
-        state.syncer.sync()
+    commit_demo(state, files, "Demo-Gliederungen angelegt")
     with state.sessions() as session:
         for handle, name, space, role in USERS:
             password = new_password()
