@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import queue
-import threading
 import time
 
 import pytest
 from conftest import PASSWORD, Spaces, make_polls_app, page_text, poll_block, save
+from polls_worker import PER_WORKER, vote_worker
 from sqlalchemy import func, select
 
 from plugins.polls import tokens
@@ -21,48 +21,7 @@ pytestmark = pytest.mark.slow
 
 SPAWN = multiprocessing.get_context("spawn")
 WORKERS = 4
-PER_WORKER = 10
 JOIN_TIMEOUT = 180
-
-
-def _worker(config: dict, token: str, start, out) -> None:
-    """One process: PER_WORKER threads vote as ``mia`` in the secret poll, PER_WORKER threads
-    replay ``token`` in the named poll, all released at once."""
-    from wiki import create_app
-
-    app = create_app(config)
-    state = app.extensions["wiki"]
-    try:
-        jobs = []
-        for _ in range(PER_WORKER):
-            member = app.test_client()
-            login = member.post("/-/login", data={"handle": "mia", "password": PASSWORD})
-            assert login.status_code == 302
-            jobs.append((member, "geheim", {"choice": "fr"}))
-            jobs.append((app.test_client(), "offen", {"choice": "sa", "token": token}))
-        # Warm the per-process caches (the spaces plugin loads its tree once, through a second
-        # connection) so that the threads below meet at the database, not at the pool.
-        assert jobs[0][0].get("/-/polls/geheim").status_code == 200
-        codes: list[tuple[str, int]] = []
-        barrier = threading.Barrier(len(jobs))
-
-        def run(client, poll_id, data):
-            barrier.wait(timeout=60)
-            response = client.post(f"/-/polls/{poll_id}/vote", data=data)
-            codes.append((poll_id, response.status_code))
-
-        threads = [threading.Thread(target=run, args=job) for job in jobs]
-        start.wait(timeout=120)
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        out.put(codes)
-    finally:
-        state.search.wait_idle()
-        state.search.close()
-        state.store.close()
-        state.engine.dispose()
 
 
 def collect(procs, out) -> list:
@@ -109,7 +68,8 @@ def test_parallel_double_votes_and_token_replays_count_once(tmp_path):
     state.search.wait_idle()
     start, out = SPAWN.Barrier(WORKERS), SPAWN.Queue()
     procs = [
-        SPAWN.Process(target=_worker, args=(config, token, start, out)) for _ in range(WORKERS)
+        SPAWN.Process(target=vote_worker, args=(config, PASSWORD, token, start, out))
+        for _ in range(WORKERS)
     ]
     for p in procs:
         p.start()
