@@ -51,6 +51,7 @@ lint: install-test
 
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install-test
