@@ -112,6 +112,28 @@
 
   /* ---------- Live preview ---------- */
 
+  // Images picked in the editor but not uploaded yet: file name → data: URL ("" while the
+  // browser still reads the file). The preview shows them from memory: it must never ask the
+  // server for a file that is only committed on save (that would be a 404).
+  const localImages = new Map();
+
+  function useLocalImages(scope) {
+    for (const img of scope.querySelectorAll("img")) {
+      const src = img.getAttribute("src") ?? "";
+      const name = img.dataset.pending
+        || (src.startsWith("data:") ? "" : decodeURIComponent(src.split("/").pop() ?? ""));
+      if (!name || !localImages.has(name)) continue;
+      const data = localImages.get(name);
+      if (data) {
+        img.src = data;
+        delete img.dataset.pending;
+      } else {
+        img.removeAttribute("src");
+        img.dataset.pending = name;
+      }
+    }
+  }
+
   function initPreview(textarea) {
     const url = textarea.dataset.previewUrl;
     const preview = doc.getElementById("live-preview");
@@ -150,8 +172,12 @@
         if (!response.ok) return;
         const html = await response.text();
         if (mine !== sequence) return;
-        // Trusted fragment: rendered and sanitised by the server.
-        preview.innerHTML = html;
+        // Trusted fragment: rendered and sanitised by the server. Parsed in a template first,
+        // where images do not load, so that files not uploaded yet are shown from memory.
+        const fragment = doc.createElement("template");
+        fragment.innerHTML = html;
+        useLocalImages(fragment.content);
+        preview.replaceChildren(fragment.content);
         if (!preview.querySelector(".markup")) preview.classList.add("markup");
         preview.hidden = false;
         textarea.closest(".editor")?.classList.add("has-preview");
@@ -544,7 +570,6 @@
     const input = doc.getElementById("editor-documents");
     if (!(input instanceof HTMLInputElement) || typeof DataTransfer !== "function") return;
     const kept = new DataTransfer();
-    const previews = new Map();
     const preview = doc.getElementById("live-preview");
 
     function insert(text) {
@@ -567,10 +592,11 @@
         kept.items.add(new File([file], name, { type: file.type }));
         if (RASTER.has(file.type)) {
           // A data: URL, as the Content-Security-Policy allows (img-src 'self' data:).
+          localImages.set(name, "");
           const reader = new FileReader();
           reader.addEventListener("load", () => {
-            previews.set(name, String(reader.result));
-            showPreviews();
+            localImages.set(name, String(reader.result));
+            if (preview) useLocalImages(preview);
           });
           reader.readAsDataURL(file);
         }
@@ -604,19 +630,6 @@
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
       add(files.map((f, i) => new File([f], `bild-${stamp}${i ? `-${i}` : ""}.${PASTE_EXT[f.type]}`, { type: f.type })));
     });
-    // The live preview shows images that are not uploaded yet from the browser's memory.
-    function showPreviews() {
-      if (!preview) return;
-      for (const img of preview.querySelectorAll("img")) {
-        const src = img.getAttribute("src") ?? "";
-        if (src.startsWith("data:")) continue;
-        const name = decodeURIComponent(src.split("/").pop() ?? "");
-        if (previews.has(name)) img.src = previews.get(name);
-      }
-    }
-    if (preview && "MutationObserver" in window) {
-      new MutationObserver(showPreviews).observe(preview, { childList: true, subtree: true });
-    }
   }
 
   /* ---------- Wide tables ---------- */
