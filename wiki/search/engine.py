@@ -135,12 +135,12 @@ EMPTY = Postings(array("I"), array("f"))
 
 
 def read_postings(reader, fieldname: str, btext: bytes, positions: bool = False):
-    """(ids, weights[, positions]) of a term in a segment reader, deleted documents included."""
+    """(ids, weights[, encoded positions]) of a term in a segment reader, deleted documents
+    included (positions stay encoded: a phrase decodes only those of the documents it checks)."""
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     ids, tfs, poses = array("I"), array("f"), []
-    fmt = reader.schema[fieldname].format
     if hasattr(matcher, "_read_ids") and hasattr(matcher, "_lastblock"):
         while matcher.is_active():
             matcher._read_ids()
@@ -149,7 +149,7 @@ def read_postings(reader, fieldname: str, btext: bytes, positions: bool = False)
             tfs.extend(matcher._weights)
             if positions:
                 matcher._read_values()
-                poses.extend(fmt.decode_positions(v) for v in matcher._values)
+                poses.extend(matcher._values)
             if matcher._lastblock:
                 break
             matcher._next_block()
@@ -158,7 +158,7 @@ def read_postings(reader, fieldname: str, btext: bytes, positions: bool = False)
             ids.append(matcher.id())
             tfs.append(matcher.weight())
             if positions:
-                poses.append(list(matcher.value_as("positions")))
+                poses.append(matcher.value())
             matcher.next()
     return ids, tfs, poses
 
@@ -181,12 +181,13 @@ class SegmentData:
         postings = Postings(ids, tfs)
         return self.cache.put(key, postings, weight=postings.size)
 
-    def positions(self, reader, key, fieldname, btext) -> dict[int, list[int]]:
+    def positions(self, reader, key, fieldname, btext) -> dict[int, bytes]:
+        """Document → its encoded positions of the term (decode with the field's format)."""
         found = self.positions_cache.get(key)
         if found is None:
             ids, _, poses = read_postings(reader, fieldname, btext, positions=True)
             found = dict(zip(ids, poses, strict=False))
-            weight = 100 * len(ids) + 36 * sum(len(p) for p in poses)
+            weight = 100 * len(ids) + sum(len(p) for p in poses if p)
             self.positions_cache.put(key, found, weight=weight)
         return found
 
@@ -236,6 +237,7 @@ class Generation:
         self.avgdl: dict[str, float] = {}
         self.date_order: list[int] | None = None
         self.date_rank: dict[int, int] | None = None
+        self.segments: dict[str, SegmentData] = {}
         self.lock = threading.Lock()
 
 
@@ -249,6 +251,19 @@ class Engine:
         self.segments: dict[str, SegmentData] = {}
         self.generations: dict = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every cache (an idle process gives its memory back); views in use keep
+        the caches of their generation until they are done."""
+        with self._lock:
+            self.postings_cache = BoundedCache(MAX_CACHED_POSTINGS)
+            self.positions_cache = BoundedCache(MAX_CACHED_POSITIONS)
+            self.segments = {}
+            self.generations = {}
+
+    def cached(self) -> bool:
+        """Whether anything is cached."""
+        return bool(self.generations or self.segments)
 
     def view(self, searcher, ident: str) -> View:
         """A view of ``searcher`` (one thread's) with the shared caches of its generation."""
@@ -284,7 +299,7 @@ class Engine:
             if segment_id not in ids:
                 del self.segments[segment_id]
         for segment_id in ids:
-            self.segments.setdefault(
+            generation.segments[segment_id] = self.segments.setdefault(
                 segment_id, SegmentData(self.postings_cache, self.positions_cache)
             )
         # Keep the two newest generations (threads may still answer from the previous one).
@@ -304,7 +319,7 @@ class View:
             (
                 reader,
                 offset,
-                engine.segments[reader.segment().segment_id()],
+                generation.segments[reader.segment().segment_id()],
                 reader.segment().segment_id(),
             )
             for reader, offset in leaves
@@ -500,7 +515,8 @@ class View:
             if 0 <= local and postings.mask >> local & 1:
                 reader, _, _, segment_id = self.leaves[index]
                 key = (segment_id, fieldname, btext)
-                return data.positions(reader, key, fieldname, btext).get(local, [])
+                raw = data.positions(reader, key, fieldname, btext).get(local)
+                return reader.schema[fieldname].format.decode_positions(raw) if raw else []
         return []
 
     # -- ranking ----------------------------------------------------------------------------

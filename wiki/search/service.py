@@ -13,10 +13,12 @@ the matched set before anything is counted, ranked, excerpted or suggested.
 
 from __future__ import annotations
 
+import gc
 import logging
 import pickle
 import struct
 import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +39,7 @@ from wiki.hookspecs import hookimpl
 from wiki.search.analysis import folded_words
 from wiki.search.engine import Engine, first_members, members
 from wiki.search.querylang import BadQuery, Parsed, QueryBuilder, replace_word
+from wiki.search.readers import Readers
 from wiki.search.schema import (
     NO_SPACE,
     TITLE_BOOST,
@@ -63,6 +66,9 @@ MAX_PAGE = 500
 SUGGEST_BELOW = 3
 #: Facets: (name in the query language, index field).
 FACETS = (("typ", "type"), ("in", "space"), ("jahr", "year"))
+#: Seconds without a query after which a process closes its searchers and drops its search
+#: caches, giving the memory back (the next query is answered with cold caches).
+IDLE_SECONDS = 20.0
 #: What a damaged index raises while it is opened or read.
 DAMAGE = (OSError, EOFError, ValueError, struct.error, zlib.error, pickle.UnpicklingError,
           whoosh_index.IndexError, ReaderClosed, FileFormatError, StorageError)  # fmt: skip
@@ -132,6 +138,16 @@ class _Run:
     pages: dict[str, object] = field(default_factory=dict)  # path → Page, None if deleted
 
 
+def _malloc_trim() -> None:
+    """Return freed heap memory to the system (glibc; elsewhere nothing happens)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def read_query(read_filter: A.ReadFilter) -> Q.Query:
     """The read allow-set as a whoosh query on the ``visibility`` and ``space`` fields."""
     if read_filter.everything:
@@ -141,15 +157,6 @@ def read_query(read_filter: A.ReadFilter) -> Q.Query:
         for space in sorted(spaces):
             parts.append(Q.And([Q.Term("visibility", visibility), Q.Term("space", space)]))
     return Q.Or(parts) if parts else Q.NullQuery
-
-
-def filter_key(read_filter: A.ReadFilter) -> tuple:
-    """A hashable identity of a read filter (cache key of its bit set)."""
-    return (
-        read_filter.everything,
-        tuple(sorted(read_filter.visibilities)),
-        tuple(sorted((v, tuple(sorted(s))) for v, s in read_filter.spaces.items())),
-    )
 
 
 class SearchService:
@@ -170,11 +177,17 @@ class SearchService:
         self.engine = Engine(
             scored_fields=("title", "title_raw", "body", "parts", *self.builder.text_fields)
         )
+        self.readers = Readers(IndexStore.open)
         self._local = threading.local()
         self._broken: set = set()
         self._background_lock = threading.Lock()
         self._background: threading.Thread | None = None
         self._background_pending = False
+        self._pending_runs: list[_Run] = []
+        self.idle_seconds = IDLE_SECONDS
+        self._idle_lock = threading.Lock()
+        self._idle_thread: threading.Thread | None = None
+        self._last_query = 0.0
 
     # -- hooks: the sync ---------------------------------------------------------------------
 
@@ -231,8 +244,9 @@ class SearchService:
             run = None
         if run is None or not run.complete:
             # An edit: bring the index up in the background, so a save does not wait for
-            # whoosh. A query never sees it stale: ensure_fresh() catches up first.
-            self._schedule_catch_up()
+            # whoosh. A query never sees it stale: ensure_fresh() catches up first. The run's
+            # notes go along, so that the update need not ask git again what changed.
+            self._schedule_catch_up(run)
             return
         try:
             with self.store.locked(WRITE_LOCK_TIMEOUT):
@@ -240,10 +254,14 @@ class SearchService:
         except Exception:  # noqa: BLE001 - a later query catches up from git
             log.exception("search: index update to %s failed; it will catch up later", head)
 
-    def _schedule_catch_up(self) -> None:
+    def _schedule_catch_up(self, run: _Run | None = None) -> None:
         """Run (or re-run) the background index update of this process."""
         with self._background_lock:
             self._background_pending = True
+            if run is not None:
+                self._pending_runs.append(run)
+            else:
+                self._pending_runs = []
             if self._background is not None and self._background.is_alive():
                 return
             self._background = threading.Thread(
@@ -258,13 +276,14 @@ class SearchService:
                     self._background = None
                     return
                 self._background_pending = False
+                runs, self._pending_runs = self._pending_runs, []
             try:
                 with self.store.locked(WRITE_LOCK_TIMEOUT), self.state.sessions() as session:
                     row = session.get(SyncState, "core")
                     target = row.commit if row is not None and row.commit else None
                     snap = self.store.snapshot()
                     if not self._fresh(snap, target):
-                        self._catch_up_locked(session, snap, target)
+                        self._catch_up_locked(session, snap, target, runs)
             except Exception:  # noqa: BLE001 - the next query or save catches up again
                 log.exception("search: background index update failed")
 
@@ -413,16 +432,40 @@ class SearchService:
             raise SearchUnavailable("search index could not be built")
         return snap
 
-    def _catch_up_locked(self, session, snap: Snapshot | None, target: str | None) -> None:
+    def _catch_up_locked(
+        self, session, snap: Snapshot | None, target: str | None, runs: list[_Run] = ()
+    ) -> None:
         ix = self._open_for_write(snap)
-        if ix is None or not self._is_ancestor(snap.commit, target):
+        if ix is None:
             self._rebuild_locked(session, target)
             return
-        changes = {
-            path: self._document_from_row(session, path)
-            for path in self._changed_pages(snap.commit, target)
-        }
+        changes = self._changes_of_runs(session, snap, target, runs)
+        if changes is None:
+            if not self._is_ancestor(snap.commit, target):
+                self._rebuild_locked(session, target)
+                return
+            changes = {
+                path: self._document_from_row(session, path)
+                for path in self._changed_pages(snap.commit, target)
+            }
         self._apply_locked(ix, snap, changes, target)
+
+    def _changes_of_runs(self, session, snap: Snapshot, target, runs: list[_Run]) -> dict | None:
+        """path → document (None: delete) from the notes of the sync runs that led from the
+        index's commit to ``target`` one after the other; None unless they do exactly that."""
+        commit = snap.commit
+        pages: dict[str, object] = {}
+        for run in runs:
+            if commit is None or run.start is _UNKNOWN or run.start != commit:
+                return None
+            pages.update(run.pages)
+            commit = run.head
+        if not runs or commit != target:
+            return None
+        return {
+            path: None if page is None else self._document(session, page)
+            for path, page in pages.items()
+        }
 
     def rebuild(self) -> None:
         """Build a new index from the projection and swap it in (``verbandswiki reindex``)."""
@@ -445,40 +488,19 @@ class SearchService:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _searcher(self, snap: Snapshot):
-        # Not ``searcher.refresh()``: it reuses the reader of a segment whose id is unchanged,
-        # and so misses documents deleted from that segment since (whoosh compares segments
-        # by id only). A changed generation gets a new searcher.
-        local = self._local
-        if getattr(local, "folder", None) != snap.folder:
-            self._drop_searcher()
-            local.ix = IndexStore.open(snap.folder)
-            local.searcher = local.ix.searcher()
-            local.folder = snap.folder
-        elif local.ix.latest_generation() != local.searcher.reader().generation():
-            old = local.searcher
-            local.searcher = local.ix.searcher()
-            old.close()
-        return local.searcher
-
-    def _drop_searcher(self) -> None:
-        local = self._local
-        searcher = getattr(local, "searcher", None)
-        local.searcher = None
-        local.folder = None
-        if searcher is not None:
-            try:
-                searcher.close()
-            except Exception:  # noqa: BLE001
-                pass
-
     def _with_view(self, work):
-        """Run ``work(view)`` on a fresh index; a damaged index is reopened, then rebuilt."""
+        """Run ``work(view)`` on a fresh index; a damaged index is reopened, then rebuilt.
+
+        The searcher is this thread's one of the newest generation (:mod:`.readers`); not
+        ``searcher.refresh()``: it reuses the reader of a segment whose id is unchanged, and so
+        misses documents deleted from that segment since (whoosh compares segments by id only).
+        """
+        self._note_query()
         for attempt in range(3):
             snap = self.ensure_fresh()
             try:
-                view = self.engine.view(self._searcher(snap), str(snap.folder))
-                return work(view)
+                with self.readers.searcher(snap.folder) as searcher:
+                    return work(self.engine.view(searcher, str(snap.folder)))
             except DAMAGE:
                 log.warning(
                     "search: reading %s failed (attempt %d)",
@@ -486,18 +508,50 @@ class SearchService:
                     attempt + 1,
                     exc_info=True,
                 )
-                self._drop_searcher()
+                self.readers.discard()
                 if attempt >= 1:
                     self._broken.add(snap.folder)
         raise SearchUnavailable("search index is damaged")
 
     def close(self) -> None:
-        """Close this thread's searcher."""
-        self._drop_searcher()
+        """Close the searchers of this process that are not answering a query right now."""
+        self.readers.close_idle()
+
+    def _note_query(self) -> None:
+        """Remember the time of this query; make sure an idle watcher runs."""
+        with self._idle_lock:
+            self._last_query = time.monotonic()
+            if self._idle_thread is None:
+                self._idle_thread = threading.Thread(
+                    target=self._watch_idle, name="wiki-search-idle", daemon=True
+                )
+                self._idle_thread.start()
+
+    def _watch_idle(self) -> None:
+        """Once no query came for ``idle_seconds``: close the searchers, drop the caches and
+        give the freed memory back to the system; then end (the next query starts anew)."""
+        while True:
+            with self._idle_lock:
+                last = self._last_query
+            wait = last + self.idle_seconds - time.monotonic()
+            if wait > 0:
+                time.sleep(wait + 0.01)
+                continue
+            try:
+                self.readers.close_idle()
+                self.engine.clear()
+                gc.collect()
+                _malloc_trim()
+            except Exception:  # noqa: BLE001 - never let the watcher die with the lock held
+                log.exception("search: releasing idle memory failed")
+            with self._idle_lock:
+                if self._last_query == last:
+                    self._idle_thread = None
+                    return
 
     def _allow(self, view, principal) -> int:
         read_filter = self.state.acl.read_filter(principal)
-        return view.allow_mask(filter_key(read_filter), lambda: read_query(read_filter))
+        return view.allow_mask(read_filter.key(), lambda: read_query(read_filter))
 
     def search(
         self, principal, text: str, page: int = 1, sort: str = "relevance", per_page=PER_PAGE

@@ -28,9 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile
+from whoosh.util.numeric import byte_to_length
 
 STATE_FILE = ".wiki-state.json"
 RETIRED_FILE = ".wiki-retired"
@@ -47,6 +48,10 @@ BUILD_MB = 1024
 #: are MERGE_FACTOR of them; bigger ones are left to ``optimize`` (``verbandswiki maintain``).
 MERGE_FACTOR = 4
 MERGE_LIMIT = 5000
+#: Compound segment files up to this size are read into memory when a reader opens them.
+SMALL_SEGMENT_BYTES = 1024 * 1024
+#: The file name ending of a compound segment (whoosh's W3Segment).
+COMPOUND_EXT = ".seg"
 
 
 def merge_tiers(writer, segments):
@@ -95,12 +100,45 @@ class _PerDocReader(W3PerDocReader):
             found = known[fieldname] = W3PerDocReader.has_column(self, fieldname)
         return found
 
+    def doc_field_length(self, docnum, fieldname, default=0):
+        # whoosh decodes the length byte anew for every posting it writes or scores; a
+        # segment's lengths never change, so decode each field's column once.
+        known = self.__dict__.setdefault("_wiki_lengths", {})
+        lengths = known.get(fieldname)
+        if lengths is None:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            lengths = known[fieldname] = (
+                () if reader is None else [byte_to_length(b) if b else None for b in reader]
+            )
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+        if not lengths:
+            return W3PerDocReader.doc_field_length(self, docnum, fieldname, default)
+        return lengths[docnum]
+
 
 class WikiCodec(W3Codec):
     """whoosh's default codec with the cached column check above."""
 
     def per_document_reader(self, storage, segment):
         return _PerDocReader(storage, segment)
+
+
+class _Storage(FileStorage):
+    """whoosh's file storage without ``mmap`` (see :meth:`IndexStore.open`); the compound file
+    of a small segment (the ones single-page updates write and merges read) is read into memory
+    at once, so that whoosh reads it from a buffer instead of by ``seek`` + ``read`` calls."""
+
+    def __init__(self, path: str):
+        super().__init__(path, supports_mmap=False)
+
+    def open_file(self, name, **kwargs):
+        if name.endswith(COMPOUND_EXT):
+            path = self._fpath(name)
+            if os.path.getsize(path) <= SMALL_SEGMENT_BYTES:
+                with open(path, "rb") as fh:
+                    return BufferFile(fh.read(), name=name)
+        return super().open_file(name, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -160,8 +198,14 @@ class IndexStore:
 
     @staticmethod
     def open(folder: Path):
-        """The whoosh index in ``folder`` (raises if it is missing or unreadable)."""
-        return whoosh_index.open_dir(str(folder))
+        """The whoosh index in ``folder`` (raises if it is missing or unreadable).
+
+        Without ``mmap``: a mapped segment counts in the resident memory of the process once
+        per mapping (every searcher and writer maps it anew), and whoosh cannot unmap it while
+        a buffer of it is still referenced, so superseded generations stayed resident until the
+        garbage collector freed them. Read through file handles, the index lives in the page
+        cache, which the worker processes share."""
+        return _Storage(str(folder)).open_index()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -203,7 +247,7 @@ class IndexStore:
         building = self.root / f"building-{ident}"
         building.mkdir()
         try:
-            storage = FileStorage(str(building))
+            storage = _Storage(str(building))
             ix = storage.create_index(schema)
             writer = self.writer(ix, limitmb=BUILD_MB)
             try:

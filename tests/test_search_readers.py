@@ -1,0 +1,122 @@
+"""Search readers are shared per index generation and closed as soon as a newer one replaces
+them: after many saves a process holds at most one searcher per querying thread, all of the
+newest generation, and never maps a segment file into memory (issue 13)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.conftest import save
+from wiki.acl import ANONYMOUS
+
+THREADS = 4
+
+
+def search_files(folder: Path) -> tuple[list[str], list[str]]:
+    """(open file descriptors, memory mappings) of this process into ``folder``."""
+    prefix = str(folder.resolve())
+    fds = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(prefix):
+            fds.append(target)
+    with open("/proc/self/maps") as maps:
+        mapped = [line.split()[-1] for line in maps if prefix in line]
+    return fds, mapped
+
+
+def test_superseded_searchers_are_closed(app, login):
+    state = app.extensions["wiki"]
+    service = state.search
+    client = login("user")
+    folder = state.instance / "search"
+    barrier_lock = threading.Lock()
+    seen_threads: set[int] = set()
+
+    def query(word: str) -> int:
+        with barrier_lock:
+            seen_threads.add(threading.get_ident())
+        with app.app_context():
+            return service.search(ANONYMOUS, word).total
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        # Every thread opens a searcher of the first generation.
+        list(pool.map(query, ["start"] * THREADS * 4))
+        assert len(service.readers.open_generations()) <= THREADS
+        for number in range(6):
+            response = save(
+                client, f"generationen/seite-{number}", f"# Seite {number}\n\nwort{number}"
+            )
+            assert response.status_code == 302
+            service.wait_idle()
+            # Only one query after this save: the other threads stay idle on an old searcher.
+            assert pool.submit(query, f"wort{number}").result() == 1
+
+        open_now = service.readers.open_generations()
+        assert len(seen_threads) > 1
+        # Only the thread that asked last holds a searcher, and it is of the newest generation.
+        assert len(open_now) == 1, open_now
+        with app.app_context():
+            status = service.status()
+        assert open_now[0][0] == Path(status["folder"])
+        fds, mapped = search_files(folder)
+        assert mapped == [], mapped
+        assert not [fd for fd in fds if fd.endswith("(deleted)")], fds
+        # One handle per segment of the one open searcher (a compound segment is one file).
+        assert len(fds) <= status["segments"], (fds, status)
+
+        # All threads again: never more than one searcher per thread.
+        assert all(pool.map(query, ["wort5"] * THREADS * 4))
+        open_now = service.readers.open_generations()
+        assert 1 <= len(open_now) <= THREADS
+        assert len(set(open_now)) == 1
+        fds, mapped = search_files(folder)
+        assert mapped == []
+        assert len(fds) <= THREADS * status["segments"]
+
+    service.close()
+    assert service.readers.open_generations() == []
+    assert search_files(folder) == ([], [])
+
+
+def test_a_rebuild_closes_the_searchers_of_the_old_folder(app):
+    state = app.extensions["wiki"]
+    service = state.search
+    with app.app_context():
+        assert service.search(ANONYMOUS, "start").total >= 1
+        old = service.readers.open_generations()
+        assert len(old) == 1
+        service.rebuild()
+        assert service.search(ANONYMOUS, "start").total >= 1
+        new = service.readers.open_generations()
+    assert len(new) == 1
+    assert new[0][0] != old[0][0]
+    fds, mapped = search_files(state.instance / "search")
+    assert mapped == []
+    assert all(fd.startswith(str(new[0][0].resolve())) for fd in fds), fds
+
+
+def test_an_idle_process_gives_its_search_memory_back(app):
+    state = app.extensions["wiki"]
+    service = state.search
+    service.idle_seconds = 1.0
+    with app.app_context():
+        assert service.search(ANONYMOUS, "start").total >= 1
+        assert service.engine.cached()
+        assert len(service.readers.open_generations()) == 1
+        deadline = time.monotonic() + 10
+        while service.engine.cached() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not service.engine.cached()
+        assert service.readers.open_generations() == []
+        assert search_files(state.instance / "search") == ([], [])
+        # The next query opens and caches again.
+        assert service.search(ANONYMOUS, "start").total >= 1
+        assert service.engine.cached()
