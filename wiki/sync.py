@@ -33,6 +33,10 @@ REPROJECT_KEY = "wiki_reproject"
 #: instead of a per-process cache, which may not yet reflect this sync's changes).
 SYNC_SESSION_KEY = "wiki_sync"
 RENAME_TRAILER = "Wiki-Renamed-From"
+#: A full run (reindex, first sync) reads the blobs of this many pages with one git call.
+BLOB_BATCH = 500
+#: ``session.info`` key of the rows a full run wrote (strong references, see project_page).
+FRESH_ROWS_KEY = "wiki_fresh_rows"
 
 
 @dataclass
@@ -126,6 +130,11 @@ class Syncer:
                     session.execute(delete(table))
                 self.state.pm.hook.wiki_reindex(session=session)
                 start = None
+            full = start is None
+            if full:
+                # A full run projects every page afresh: no per-page deletes, no merges.
+                for table in (Link, Redirect, PageRow):
+                    session.execute(delete(table))
             commits = store.commits_between(start, head)
             touched: dict[str, Touch] = {}
             renames: list[tuple[str, str, str]] = []
@@ -139,7 +148,7 @@ class Syncer:
                     if change.status == "R" and change.old_path:
                         touched[change.old_path] = Touch(revision, "D", None)
             renamed_to = {new: old for old, new, _ in renames}
-            self._apply(session, head, touched, renamed_to, progress)
+            self._apply(session, head, touched, renamed_to, progress, full)
             self._reproject(session, head, touched)
             self._record_redirects(session, renames)
             self._record_changes(session, commits, renamed_to)
@@ -172,12 +181,19 @@ class Syncer:
         )
         self._graph_thread.start()
 
-    def _apply(self, session, head, touched, renamed_to, progress) -> None:
+    def _apply(self, session, head, touched, renamed_to, progress, full=False) -> None:
         store = self.state.store
         total = len(touched)
-        for index, (filename, touch) in enumerate(sorted(touched.items())):
+        items = sorted(touched.items())
+        blobs: dict[str, bytes] = {}
+        for index, (filename, touch) in enumerate(items):
             if progress and index % 500 == 0:
                 progress(index, total)
+            if full and index % BLOB_BATCH == 0:
+                batch = items[index : index + BLOB_BATCH]
+                blobs = self._read_blobs(
+                    [store.blob_id(f, head) for f, _ in batch if P.path_of_file(f)]
+                )
             page_path = P.path_of_file(filename)
             if page_path is not None:
                 blob = store.blob_id(filename, head)
@@ -185,7 +201,16 @@ class Syncer:
                     self._delete_page(session, page_path, head)
                 else:
                     old_path = renamed_to.get(page_path)
-                    self.project_page(session, page_path, blob, touch.revision, old_path, head)
+                    self.project_page(
+                        session,
+                        page_path,
+                        blob,
+                        touch.revision,
+                        old_path,
+                        head,
+                        data=blobs.get(blob),
+                        fresh=full,
+                    )
                 continue
             document = P.document_of_file(filename)
             if document is not None:
@@ -263,31 +288,63 @@ class Syncer:
             return answer
         return None, self.state.config["WIKI_DEFAULT_VISIBILITY"]
 
-    def project_page(self, session, path, blob, revision, old_path, head) -> None:
-        """Write the projection of one page and tell the plugins."""
-        data = self.state.store.read_blob(blob)
+    def _read_blobs(self, blobs) -> dict[str, bytes]:
+        """Blob id → content of ``blobs`` (ids from git), read with one ``git cat-file``."""
+        blobs = [b for b in blobs if b]
+        if not blobs:
+            return {}
+        out = self.state.store._run(
+            ["cat-file", "--batch"], input="".join(b + "\n" for b in blobs).encode()
+        ).stdout
+        found: dict[str, bytes] = {}
+        pos = 0
+        while pos < len(out):
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            if len(header) < 3:  # "<id> missing"
+                pos = end + 1
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[header[0].decode()] = out[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return found
+
+    def project_page(
+        self, session, path, blob, revision, old_path, head, data=None, fresh=False
+    ) -> None:
+        """Write the projection of one page and tell the plugins (``fresh``: in a full run,
+        whose start emptied the page, link and redirect tables; ``data``: the blob, if read)."""
+        if data is None:
+            data = self.state.store.read_blob(blob)
         page = P.Page.parse(path, data, blob=blob)
         space, default_visibility = self.page_scope(session, path)
         problems = list(page.problems) or self.type_problems(session, page, head)
-        session.merge(
-            PageRow(
-                path=path,
-                title=page.title[:512],
-                type=page.type,
-                space=space,
-                visibility=page.visibility,
-                effective_visibility=page.effective_visibility(default_visibility),
-                tags=json.dumps(page.tags, ensure_ascii=False),
-                blob=blob,
-                updated_at=revision.date,
-                author=author_id(revision),
-                problems=json.dumps(problems, ensure_ascii=False) if problems else "",
-            )
+        row = PageRow(
+            path=path,
+            title=page.title[:512],
+            type=page.type,
+            space=space,
+            visibility=page.visibility,
+            effective_visibility=page.effective_visibility(default_visibility),
+            tags=json.dumps(page.tags, ensure_ascii=False),
+            blob=blob,
+            updated_at=revision.date,
+            author=author_id(revision),
+            problems=json.dumps(problems, ensure_ascii=False) if problems else "",
         )
-        session.execute(delete(Link).where(Link.src == path))
+        if fresh:
+            session.add(row)
+            # The session's identity map holds rows weakly: keep them for the rest of the run
+            # (the search index and the change log look each page up again).
+            session.info.setdefault(FRESH_ROWS_KEY, []).append(row)
+        else:
+            session.merge(row)
+        if not fresh:
+            session.execute(delete(Link).where(Link.src == path))
+            session.execute(delete(Redirect).where(Redirect.old_path == path))
         for dst in sorted(extract_links(page.body, path) - {path}):
             session.add(Link(src=path, dst=dst))
-        session.execute(delete(Redirect).where(Redirect.old_path == path))
         self.state.pm.hook.wiki_page_changed(
             page=page, old_path=old_path, commit=head, session=session
         )
