@@ -74,6 +74,15 @@ class ReadFilter:
             return True
         return space is not None and space in self.spaces.get(visibility, ())
 
+    def key(self) -> tuple:
+        """A hashable identity of the allow-set: readers with equal keys may read the same
+        pages, so caches of what they see can be shared between them."""
+        return (
+            self.everything,
+            tuple(sorted(self.visibilities)),
+            tuple(sorted((v, tuple(sorted(s))) for v, s in self.spaces.items())),
+        )
+
     def union(self, other: ReadFilter | None) -> ReadFilter:
         """The allow-set permitting what either permits."""
         if other is None:

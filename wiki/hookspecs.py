@@ -163,6 +163,8 @@ def wiki_page_sections(page, principal):
 
     A ``markupsafe.Markup`` is shown above the page text; a :class:`wiki.plugins.PageSection`
     says where it goes (``before`` or ``after`` the text). The HTML must be escaped.
+    A page with blocks is served to anonymous readers from the whole-page cache only if every
+    block is a ``PageSection(..., cacheable=True)`` (it shows only what the pages at HEAD say).
     """
 
 

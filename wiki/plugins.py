@@ -27,6 +27,10 @@ class PageSection:
 
     html: str
     place: str = "before"  # "before" or "after" the page text
+    #: True when the block depends on nothing but the pages at HEAD and what the reader may
+    #: read (not on the clock, nor on member data in the database): only pages whose every
+    #: block is cacheable are kept whole for anonymous readers.
+    cacheable: bool = False
 
     def __html__(self) -> str:
         return str(self.html)

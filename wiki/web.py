@@ -6,8 +6,16 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, jsonify, make_response, render_template, request
-from flask_babel import format_date, format_datetime, lazy_gettext
+from flask import (
+    current_app,
+    g,
+    has_app_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
+from flask_babel import format_date, format_datetime, get_locale, get_translations, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -63,6 +71,13 @@ def init_app(app) -> None:
     app.jinja_env.globals["user_name"] = user_name
     app.jinja_env.globals["revision_of"] = revision_of
     app.context_processor(template_context)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: template_translations().ugettext(s),
+        ngettext=lambda s, p, n: template_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: template_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: template_translations().unpgettext(c, s, p, n),
+    )
     if str(app.config.get("WIKI_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -168,6 +183,21 @@ def select_locale() -> str:
     return request.accept_languages.best_match(list(LOCALES), default=default)
 
 
+def template_translations():
+    """The translations of the current locale, looked up once per request and locale.
+
+    Flask-Babel's own template callables resolve the domain, the context and the locale on
+    each of the thirty-odd strings of a page; this keeps the catalog in ``g`` next to the
+    locale it was made for (``force_locale`` swaps the locale, and with it the catalog)."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    found = g.get("_wiki_translations")
+    if found is None or found[0] is not locale:
+        found = g._wiki_translations = (locale, get_translations())
+    return found[1]
+
+
 def translate(message) -> str:
     """A core message (:class:`wiki.messages.Message`) in the reader's language; other text
     (already translated, or stored as German) unchanged."""
@@ -254,8 +284,6 @@ def template_context() -> dict:
     state = current_app.extensions["wiki"]
     principal = current_principal()
     nav = [item for group in state.pm.hook.wiki_nav_items(principal=principal) for item in group]
-    from flask_babel import get_locale
-
     return {
         "nav_items": nav,
         # The document's language is that of the content (German pages), not the interface.

@@ -330,12 +330,7 @@ def next_items(principal: Principal, space: str | None) -> list[dict]:
     """The template's items of the next events, kept for :data:`UPCOMING_TTL` seconds per
     synced commit, allow-set of the reader, space and language (readers with the same
     memberships share them); occurrences that ended meanwhile are dropped on every call."""
-    read_filter = state().acl.read_filter(principal)
-    allowed = (
-        read_filter.everything,
-        frozenset(read_filter.visibilities),
-        tuple(sorted((k, frozenset(v)) for k, v in read_filter.spaces.items())),
-    )
+    allowed = state().acl.read_filter(principal).key()
     key = (state().syncer.synced_head, allowed, space, str(get_locale()), request.script_root)
     cache = state().extra.get("calendar_upcoming")
     if cache is None:

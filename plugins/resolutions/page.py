@@ -68,7 +68,11 @@ def sections(plugin, page, principal) -> list:
         groups=linked(plugin, res, page.path, principal),
         versions=versions(plugin, page.path, principal),
     )
-    return [PageSection(Markup(header), "before"), PageSection(Markup(after), "after")]
+    # Both depend only on the pages at HEAD (and the projections made from them).
+    return [
+        PageSection(Markup(header), "before", cacheable=True),
+        PageSection(Markup(after), "after", cacheable=True),
+    ]
 
 
 def viewed_rev(plugin) -> str | None:

@@ -86,7 +86,7 @@ def view(path):
     if ref is None and not rev:
         return missing(path)
     page = page_at(path, rev)  # a past revision: judged alike for hidden and missing pages
-    html, toc = render_page(page)
+    html, toc, crumbs = reader_parts(page) if not rev else (*render_page(page), breadcrumbs(path))
     replaced = state.pm.hook.wiki_page_body(page=page, principal=principal, args=request.args)
     if replaced is not None:
         html = Markup(replaced)
@@ -104,19 +104,42 @@ def view(path):
         rev=resolve_rev_or_404(rev) if rev else None,
         sections=sections,
         after=after,
-        crumbs=breadcrumbs(path),
+        crumbs=crumbs,
         may_edit=ref is not None and can(A.EDIT, ref),
         may_move=ref is not None and can(A.MOVE, ref),
     )
-    if cache_key is not None and not state.syncer.render(page).widgets:
+    cacheable = all(getattr(s, "cacheable", False) for s in (*sections, *after))
+    if cache_key is not None and cacheable and not state.syncer.render(page).widgets:
         anonymous_pages().put(cache_key, body)
     return body
+
+
+def reader_parts(page: P.Page) -> tuple[Markup, list, list]:
+    """Body HTML, table of contents and breadcrumbs of the current ``page`` for the reader.
+
+    They depend on the reader only through what the reader may see (red links for hidden
+    pages, breadcrumb titles), so they are kept per read filter and HEAD: every reader with
+    the same allow-set shares them. Pages with widgets (live per reader) are built anew."""
+    state = wiki()
+    if state.syncer.render(page).widgets:
+        return (*render_page(page), breadcrumbs(page.path))
+    read_filter = state.acl.read_filter(current_principal())
+    key = (page.path, page.blob, state.syncer.synced_head, read_filter.key())
+    extra = state.extra
+    if "reader_parts" not in extra:
+        extra["reader_parts"] = RenderCache(int(state.config["WIKI_RENDER_CACHE_SIZE"]) // 4)
+    found = extra["reader_parts"].get(key)
+    if found is None:
+        found = (*render_page(page), breadcrumbs(page.path))
+        extra["reader_parts"].put(key, found)
+    return found
 
 
 def anonymous_pages() -> RenderCache:
     """Whole page views for anonymous readers, keyed by path, HEAD and language.
 
-    Widgets are live per request, so pages with widgets are never kept here.
+    Widgets are live per request, so pages with widgets are never kept here, nor pages with
+    plugin blocks that are not marked cacheable (upcoming events, a chapter's board).
     """
     extra = wiki().extra
     if "anonymous_pages" not in extra:
