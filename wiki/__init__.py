@@ -186,7 +186,23 @@ def create_app(config: dict | None = None) -> Flask:
             app.register_blueprint(blueprint)
     if app.config["WIKI_MAIL_WORKER"] and not app.config.get("TESTING"):
         mailer.start_worker()
+    if not app.config.get("TESTING"):
+        freeze_startup_objects()
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, the app, its services) out of the garbage
+    collector's reach, so that no full collection inside a request walks them again.
+
+    Called at the end of :func:`create_app`, i.e. in each gunicorn worker after it has built
+    its app (workers do not preload, so nothing is shared copy-on-write that this would
+    spoil). Not in tests: there every test builds an app, and frozen objects are never freed.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def state() -> WikiState:
