@@ -23,8 +23,8 @@ feed ≤ 50 ms with all 500 events).
 
 Usage::
 
-    .venv/bin/python bench/calendar.py --quick
-    .venv/bin/python bench/calendar.py > bench/out/calendar.md
+    .venv/bin/python bench/calendars.py --quick
+    .venv/bin/python bench/calendars.py > bench/out/calendar.md
 """
 
 from __future__ import annotations
