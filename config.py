@@ -125,6 +125,10 @@ class DefaultConfig:
     #: Checksum of BigBlueButton API calls: ``sha1`` (accepted by every version), or ``sha256``,
     #: ``sha384``, ``sha512`` if the server's ``supportedChecksumAlgorithms`` drops sha1.
     CALENDAR_BBB_CHECKSUM = "sha1"
+    #: With a video service: every chapter has a standing room, always open, for its members
+    #: (``/-/calendar/room/<chapter>/join``, linked on the chapter's page and calendar); its
+    #: board joins as moderators. ``False`` leaves only the rooms of online events.
+    CALENDAR_SPACE_ROOMS = True
     #: ``verbandswiki calendar remind`` (run it hourly) mails everyone who said yes to an
     #: occurrence that starts within this many hours, once per occurrence: about a day before.
     CALENDAR_REMINDER_HOURS = 24

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from plugins.calendar import ical, ics, queries
+from plugins.calendar import ical, ics, queries, rsvp
 from plugins.calendar.models import EventRow, EventState
 from wiki.api import (
     ANONYMOUS,
@@ -360,6 +360,7 @@ def upcoming_section(page, principal) -> PageSection | None:
         heading_id="termine-" + safe_name(page.path.replace("/", "-")),
         calendar_url=calendar_url(page.path),
         subscribe_url=url_for("calendar_feeds.subscribe", gliederung=page.path),
+        room_url=rsvp.space_room_url(principal, page.path),
     )
     return PageSection(Markup(html), place="after")
 
@@ -375,5 +376,6 @@ def dashboard_section(principal) -> Markup | None:
         heading_id="meine-termine",
         calendar_url=calendar_url(None),
         subscribe_url=url_for("calendar_feeds.subscribe"),
+        room_url="",
     )
     return Markup(html)

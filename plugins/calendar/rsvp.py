@@ -25,9 +25,10 @@ from flask_babel import lazy_gettext
 from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
+from plugins.calendar import video
 from plugins.calendar.ical import Occurrence, TooMany, next_occurrences, occurrences
 from plugins.calendar.models import Places, Rsvp
-from wiki.api import EDIT, MANAGE, READ, User, content, state, utcnow
+from wiki.api import EDIT, MANAGE, READ, PageRef, User, content, state, utcnow
 
 #: The answers, in the order the widget offers them.
 ANSWERS = ("zusage", "vielleicht", "absage")
@@ -86,6 +87,31 @@ def is_organiser(principal, ref) -> bool:
     if not acl.can(principal, READ, ref):
         return False
     return acl.can(principal, MANAGE if ref.space else EDIT, ref)
+
+
+def space_room_ref(space: str) -> PageRef:
+    """The permission view of a chapter's standing video room: a members-only page of the
+    chapter (whoever may read that joins; whoever may manage the chapter moderates)."""
+    return PageRef(space, "members", space)
+
+
+def may_join_space_room(principal, space: str | None) -> bool:
+    """Whether ``principal`` sees and may enter the standing room of chapter ``space``."""
+    config = state().config
+    if not space or not config.get("CALENDAR_SPACE_ROOMS", True):
+        return False
+    if video.configured(config) is None or not principal.logged_in:
+        return False
+    return state().acl.can(principal, READ, space_room_ref(space))
+
+
+def space_room_url(principal, space: str | None) -> str:
+    """The join link of the chapter's standing video room, "" unless the reader may enter it."""
+    if not may_join_space_room(principal, space):
+        return ""
+    from flask import url_for
+
+    return url_for("calendar_rsvp.space_room", space=space)
 
 
 # -- occurrences -------------------------------------------------------------------------------

@@ -22,7 +22,17 @@ from flask_login import login_required
 
 from plugins.calendar import rsvp, video
 from plugins.calendar.models import EventRow
-from wiki.api import User, csv_text, current_principal, external_url, get_db, readable_ref
+from plugins.calendar.views import space_page
+from wiki.api import (
+    MANAGE,
+    User,
+    csv_text,
+    current_principal,
+    external_url,
+    get_db,
+    readable_ref,
+    state,
+)
 
 
 def event_or_404(event_id: str) -> tuple[EventRow, object]:
@@ -130,36 +140,47 @@ def make_blueprint() -> Blueprint:
     def join(event_id):
         """Into the event's video room (readers of online events; 404 without video)."""
         event, ref = event_or_404(event_id)
-        config = current_app.config
-        if not event.online or video.configured(config) is None:
+        if not event.online or video.configured(current_app.config) is None:
             abort(404)
         principal = current_principal()
-        name = _("Gast")
-        if principal.logged_in:
-            user = get_db().get(User, principal.user_id)
-            name = user.display_name if user is not None else name
-        participant = video.Participant(
-            name=name,
-            user_id=principal.public_id,
-            moderator=rsvp.is_organiser(principal, ref),
-        )
-        try:
-            url = video.join_url(
-                config,
-                event.id,
-                event.title,
-                participant,
-                logout_url=external_url("pages.view", path=event.path),
-            )
-        except video.VideoUnavailable as exc:
-            current_app.logger.warning("video room of %s unavailable: %s", event.id, exc)
-            abort(
-                503,
-                _(
-                    "Der Videokonferenzraum kann gerade nicht geöffnet werden. Bitte versuche "
-                    "es in ein paar Minuten noch einmal oder wende dich an die Organisator*innen."
-                ),
-            )
-        return private(redirect(url, code=303))
+        moderator = rsvp.is_organiser(principal, ref)
+        return enter_room(event.id, event.title, event.path, moderator)
+
+    @bp.get("/room/<path:space>/join")
+    def space_room(space):
+        """Into the standing video room of a chapter: its members join, its board moderates
+        (404 for everybody else, for what is no chapter, and without a video service)."""
+        principal = current_principal()
+        if not rsvp.may_join_space_room(principal, space):
+            abort(404)
+        row = space_page(space)
+        moderator = state().acl.can(principal, MANAGE, rsvp.space_room_ref(space))
+        return enter_room(video.space_room_key(space), row.title, space, moderator)
 
     return bp
+
+
+def enter_room(key: str, title: str, back_path: str, moderator: bool) -> Response:
+    """The redirect into the video room ``key`` for the current reader (503 if the video
+    service does not answer); ``back_path`` is the page to return to after leaving."""
+    config = current_app.config
+    principal = current_principal()
+    name = _("Gast")
+    if principal.logged_in:
+        user = get_db().get(User, principal.user_id)
+        name = user.display_name if user is not None else name
+    participant = video.Participant(name=name, user_id=principal.public_id, moderator=moderator)
+    try:
+        url = video.join_url(
+            config, key, title, participant, logout_url=external_url("pages.view", path=back_path)
+        )
+    except video.VideoUnavailable as exc:
+        current_app.logger.warning("video room of %s unavailable: %s", key, exc)
+        abort(
+            503,
+            _(
+                "Der Videokonferenzraum kann gerade nicht geöffnet werden. Bitte versuche "
+                "es in ein paar Minuten noch einmal oder wende dich an die Organisator*innen."
+            ),
+        )
+    return private(redirect(url, code=303))

@@ -48,6 +48,11 @@ class Participant:
     moderator: bool = False
 
 
+def space_room_key(space: str) -> str:
+    """The room key of a chapter's standing room (``:`` never occurs in an event id)."""
+    return f"gliederung:{space}"
+
+
 def configured(config) -> str | None:
     """``jitsi`` or ``bbb`` if ``CALENDAR_VIDEO`` names a service whose settings are complete."""
     kind = (config.get("CALENDAR_VIDEO") or "").strip().lower()

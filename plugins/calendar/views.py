@@ -17,7 +17,7 @@ from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from plugins.calendar import ical
+from plugins.calendar import ical, rsvp
 from plugins.calendar.definitions import parse, parse_rule
 from plugins.calendar.models import EventRow
 from plugins.calendar.queries import visible_events
@@ -333,6 +333,7 @@ def show(space: str | None):
         list_url=link(first, ansicht="liste"),
         toggle_url=link(first, untergliederungen=None if not children else "0"),
         subscribe_url=subscribe_url(space),
+        room_url=rsvp.space_room_url(current_principal(), space),
         format_day=texts.day,
     )
 

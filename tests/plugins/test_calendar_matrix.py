@@ -116,6 +116,9 @@ CASES = [
     ("calendar_rsvp.join", "/-/calendar/event/mv-a/join", JOIN_MEMBERS_A),
     ("calendar_rsvp.join", "/-/calendar/event/sommerfest-a/join", NOBODY),  # not online
     ("calendar_rsvp.join", "/-/calendar/event/gibt-es-nicht/join", NOBODY),
+    ("calendar_rsvp.space_room", "/-/calendar/room/lv/kv-a/join", JOIN_MEMBERS_A),
+    ("calendar_rsvp.space_room", "/-/calendar/room/lv/nirgends/join", NOBODY),
+    ("calendar_rsvp.space_room", f"/-/calendar/room/{MEMBERS_PAGE}/join", NOBODY),
     # -- calendar_feeds: feeds without token are public for everyone
     ("calendar_feeds.site_feed", "/-/calendar.ics", EVERYONE),
     ("calendar_feeds.site_feed", "/-/calendar.ics?token={token_a}", EVERYONE),

@@ -296,6 +296,59 @@ def test_the_button_is_on_the_page_the_room_nowhere(spaces):
         assert "meet.example.org" not in text
 
 
+def test_members_enter_their_chapters_standing_room_the_board_moderates(spaces):
+    member = joined(spaces.login("member_a").get("/-/calendar/room/lv/kv-a/join"))
+    board = joined(spaces.login("board_a").get("/-/calendar/room/lv/kv-a/join"))
+    assert member["room"] == board["room"]
+    assert member["room"] == video.room_name(spaces.app.config, "gliederung:lv/kv-a")
+    assert member["room"] not in {
+        video.room_name(spaces.app.config, e) for e in ("mv", "offen", "lv/kv-a")
+    }
+    assert member["context"]["user"]["moderator"] is False
+    assert board["context"]["user"]["moderator"] is True
+    overview = spaces.login("member_a").get("/lv/kv-a").get_data(as_text=True)
+    assert 'href="/-/calendar/room/lv/kv-a/join"' in overview
+    assert "Videoraum der Gliederung betreten" in overview
+    assert member["room"] not in overview and "meet.example.org" not in overview
+    month = spaces.login("member_a").get("/-/calendar/lv/kv-a").get_data(as_text=True)
+    assert 'href="/-/calendar/room/lv/kv-a/join"' in month
+
+
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("member_b", "/-/calendar/room/lv/kv-a/join"),
+        ("user", "/-/calendar/room/lv/kv-a/join"),
+        ("anon", "/-/calendar/room/lv/kv-a/join"),
+        ("member_a", "/-/calendar/room/lv/kv-b/join"),
+        ("member_a", "/-/calendar/room/lv/nirgends/join"),
+        ("member_a", f"/-/calendar/room/{MEMBERS_PAGE}/join"),  # a page, no chapter
+        ("admin", f"/-/calendar/room/{MEMBERS_PAGE}/join"),
+        ("member_a", "/-/calendar/room/LV/../kv-a/join"),
+    ],
+)
+def test_the_standing_room_is_404_for_everybody_else(spaces, role, url):
+    assert spaces.login(role).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["user", "member_b", "anon"])
+def test_others_see_no_room_link_on_the_chapter(spaces, role):
+    overview = spaces.login(role).get("/lv/kv-a").get_data(as_text=True)
+    assert "/-/calendar/room/" not in overview
+    assert "Videoraum" not in overview
+
+
+def test_standing_rooms_can_be_switched_off(spaces, monkeypatch):
+    monkeypatch.setitem(spaces.app.config, "CALENDAR_SPACE_ROOMS", False)
+    member = spaces.login("member_a")
+    assert member.get("/-/calendar/room/lv/kv-a/join").status_code == 404
+    assert "/-/calendar/room/" not in member.get("/lv/kv-a").get_data(as_text=True)
+    monkeypatch.setitem(spaces.app.config, "CALENDAR_SPACE_ROOMS", True)
+    monkeypatch.setitem(spaces.app.config, "CALENDAR_VIDEO", "")
+    assert member.get("/-/calendar/room/lv/kv-a/join").status_code == 404
+    assert "/-/calendar/room/" not in member.get("/lv/kv-a").get_data(as_text=True)
+
+
 def test_bbb_join_creates_the_meeting_first(spaces, monkeypatch):
     for name, value in BBB.items():
         if name != "SECRET_KEY":
