@@ -12,11 +12,18 @@ route refuses a request without CSRF token.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import parse_qsl
 
 import pytest
-from conftest import Spaces, make_calendar_app, page_code_problems, page_text
-from werkzeug.exceptions import MethodNotAllowed
+from conftest import Spaces, make_calendar_app, page_text
+from matrix_support import (
+    cases_of,
+    csrf_problems,
+    matrix_problems,
+    misrouted,
+    missing_routes,
+    page_problems,
+    stale_endpoints,
+)
 
 ROLES = ("anon", "user", "member_a", "board_a", "member_b", "board_b", "admin")
 BLUEPRINTS = ("calendar", "calendar_feeds", "calendar_rsvp")
@@ -214,19 +221,6 @@ def world(spaces):
     return values
 
 
-def request_of(case_url: str, values: dict) -> tuple[str, str]:
-    """(method, url); ``FORM`` is a POST of the query string as a form with a CSRF token."""
-    method, _, url = case_url.rpartition(" ")
-    return (method or "GET"), url.format(**values)
-
-
-def send(client, method: str, url: str):
-    if method == "FORM":
-        path, _, query = url.partition("?")
-        return client.form(path, dict(parse_qsl(query)))
-    return client.open(url, method=method)
-
-
 def calendar_rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in BLUEPRINTS]
 
@@ -240,82 +234,49 @@ def test_the_events_are_projected(spaces, app):
     assert ids == set(EVENTS)
 
 
-def test_every_calendar_route_is_in_the_matrix(app):
-    covered = {endpoint for endpoint, _, _ in CASES}
-    missing = sorted(
-        (rule.endpoint, rule.rule, ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})))
-        for rule in calendar_rules(app)
-        if rule.endpoint not in covered
-    )
+@pytest.fixture(scope="module")
+def matrix(world):
+    return cases_of(CASES, world)
+
+
+def test_every_calendar_route_is_in_the_matrix(app, matrix):
+    missing = missing_routes(calendar_rules(app), matrix)
     assert not missing, (
         f"{len(missing)} calendar route(s) missing from tests/plugins/test_calendar_matrix.py; "
-        "add a case with the expected status per role to CASES:\n"
-        + "\n".join(f"  {endpoint:<36} {methods:<16} {rule}" for endpoint, rule, methods in missing)
+        "add a case with the expected status per role to CASES:\n" + "\n".join(missing)
     )
 
 
-def test_the_matrix_names_only_existing_routes(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    stale = sorted({endpoint for endpoint, _, _ in CASES} - endpoints)
+def test_the_matrix_names_only_existing_routes(app, matrix):
+    stale = stale_endpoints(app, matrix)
     assert not stale, f"CASES name endpoints that no longer exist: {stale}"
 
 
-def test_each_case_reaches_its_endpoint(app, world):
+def test_each_case_reaches_its_endpoint(app, matrix):
     """A case must test the route it is filed under (not another one matching the URL)."""
-    adapter = app.url_map.bind("wiki.test")
-    wrong = []
-    for endpoint, case_url, _ in CASES:
-        method, url = request_of(case_url, world)
-        path = url.split("?", 1)[0]
-        method = "POST" if method == "FORM" else method
-        try:
-            matched = adapter.match(path, method=method)[0]
-        except MethodNotAllowed:
-            matched = adapter.match(path, method="POST")[0]
-        if matched != endpoint:
-            wrong.append(f"{case_url} reaches {matched}, filed under {endpoint}")
+    wrong = misrouted(app, matrix)
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_permission_matrix(spaces, world, role):
-    client = spaces.login(role)
-    column = ROLES.index(role)
-    problems = []
-    for endpoint, case_url, expected in CASES:
-        method, url = request_of(case_url, world)
-        response = send(client, method, url)
-        if response.status_code != expected[column]:
-            problems.append(
-                f"{endpoint:<34} {method} {url}: {response.status_code}, "
-                f"expected {expected[column]}"
-            )
+def test_permission_matrix(spaces, matrix, role):
+    problems = matrix_problems(spaces.login(role), matrix, ROLES.index(role))
     assert not problems, f"{role}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ["anon", "member_a", "admin"])
-def test_pages_have_csrf_tokens_and_no_inline_code(spaces, world, role):
+def test_pages_have_csrf_tokens_and_no_inline_code(spaces, matrix, role):
     """Every POST form carries a CSRF token; no inline scripts, styles or event handlers."""
-    client = spaces.login(role)
-    problems = []
-    for _endpoint, case_url, _ in CASES:
-        method, url = request_of(case_url, world)
-        if method != "GET":
-            continue
-        problems.extend(page_code_problems(url, client.get(url)))
+    problems = page_problems(spaces.login(role), matrix)
     assert not problems, "\n".join(problems)
 
 
-def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
+def test_every_post_route_refuses_a_missing_csrf_token(spaces, matrix):
     """Each calendar route that accepts POST answers 400 ("Sicherheitstoken") without the
     token, and nothing changes: neither git nor the calendar's tables nor the feed tokens."""
     from plugins.calendar.models import Places, Rsvp
     from wiki.db import Token
 
-    client = spaces.login("board_a")
-    first_url = {}
-    for endpoint, case_url, _ in CASES:
-        first_url.setdefault(endpoint, request_of(case_url, world)[1])
     posting = sorted(r.endpoint for r in calendar_rules(spaces.app) if "POST" in r.methods)
     assert "calendar_feeds.subscribe" in posting
 
@@ -324,14 +285,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
             return tuple(session.query(t).count() for t in (Rsvp, Places, Token))
 
     head, before = spaces.head(), counts()
-    problems = []
-    for endpoint in posting:
-        url = first_url[endpoint]
-        response = client.post(
-            url, data={"antwort": "zusage", "occurrence": f"{SOON:%Y-%m-%d}T18:00"}
-        )
-        if response.status_code != 400 or "Sicherheitstoken" not in response.get_data(as_text=True):
-            problems.append(f"{endpoint} {url}: {response.status_code}")
+    data = {"antwort": "zusage", "occurrence": f"{SOON:%Y-%m-%d}T18:00"}
+    problems = csrf_problems(spaces.login("board_a"), matrix, posting, data)
     assert not problems, "\n".join(problems)
     assert spaces.head() == head
     assert counts() == before

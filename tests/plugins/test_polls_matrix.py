@@ -18,7 +18,16 @@ needs at least one case: ``test_every_polls_route_is_in_the_matrix`` fails until
 from __future__ import annotations
 
 import pytest
-from conftest import PAGES, Spaces, make_spaces_app, page_code_problems, page_text
+from conftest import PAGES, Spaces, make_spaces_app, page_text
+from matrix_support import (
+    cases_of,
+    csrf_problems,
+    matrix_problems,
+    misrouted,
+    missing_routes,
+    page_problems,
+    stale_endpoints,
+)
 from sqlalchemy import func, select
 from test_spaces_matrix import (
     BOARD_A,
@@ -31,7 +40,6 @@ from test_spaces_matrix import (
     NOBODY,
     ROLES,
 )
-from werkzeug.exceptions import MethodNotAllowed
 
 from wiki.db import MailMessage
 
@@ -242,79 +250,37 @@ def clients(spaces):
     return {role: spaces.login(role) for role in ROLES}
 
 
-def parts(case) -> tuple[str, str, tuple, dict | None]:
-    endpoint, request, expected, *data = case
-    return endpoint, request, expected, (data[0] if data else None)
-
-
-def request_of(case_url: str) -> tuple[str, str]:
-    method, _, url = case_url.rpartition(" ")
-    return (method or "GET"), url
-
-
-def send(client, method: str, url: str, data: dict | None):
-    """A GET, or a POST as the browser sends it (with a valid CSRF token)."""
-    if method == "POST":
-        return client.form(url, dict(data or {}))
-    return client.open(url, method=method)
-
-
 def polls_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.endpoint.split(".")[0] in BLUEPRINTS]
 
 
+MATRIX = cases_of(CASES)
+
+
 def test_every_polls_route_is_in_the_matrix(spaces):
-    covered = {parts(case)[0] for case in CASES}
-    missing = sorted(
-        (rule.endpoint, rule.rule, ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})))
-        for rule in polls_rules(spaces.app)
-        if rule.endpoint not in covered
-    )
+    missing = missing_routes(polls_rules(spaces.app), MATRIX)
     assert not missing, (
         f"{len(missing)} polls route(s) missing from the permission matrix; add a case with "
         "the expected status per role to CASES in tests/plugins/test_polls_matrix.py:\n"
-        + "\n".join(f"  {endpoint:<36} {methods:<16} {rule}" for endpoint, rule, methods in missing)
+        + "\n".join(missing)
     )
 
 
 def test_the_matrix_names_only_existing_routes(spaces):
-    endpoints = {rule.endpoint for rule in spaces.app.url_map.iter_rules()}
-    stale = sorted({parts(case)[0] for case in CASES} - endpoints)
+    stale = stale_endpoints(spaces.app, MATRIX)
     assert not stale, f"CASES name endpoints that no longer exist: {stale}"
 
 
 def test_each_case_reaches_its_endpoint(spaces):
     """A case must test the route it is filed under (not another one matching the URL)."""
-    adapter = spaces.app.url_map.bind("wiki.test")
-    wrong = []
-    for case in CASES:
-        endpoint, case_url, _, _ = parts(case)
-        method, url = request_of(case_url)
-        path = url.split("?", 1)[0]
-        try:
-            matched = adapter.match(path, method=method)[0]
-        except MethodNotAllowed:  # a GET to a POST-only route: which route refused it?
-            matched = adapter.match(path, method="POST")[0]
-        if matched != endpoint:
-            wrong.append(f"{case_url} reaches {matched}, filed under {endpoint}")
+    wrong = misrouted(spaces.app, MATRIX)
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_permission_matrix(spaces, clients, role):
-    client = clients[role]
-    column = ROLES.index(role)
     before = spaces.head()
-    problems = []
-    for case in CASES:
-        endpoint, case_url, expected, data = parts(case)
-        method, url = request_of(case_url)
-        response = send(client, method, url, data)
-        if response.status_code != expected[column]:
-            problems.append(
-                f"{endpoint:<34} {method} {url}: {response.status_code}, "
-                f"expected {expected[column]}"
-            )
+    problems = matrix_problems(clients[role], MATRIX, ROLES.index(role))
     assert not problems, f"{role}:\n" + "\n".join(problems)
     assert spaces.head() == before
 
@@ -322,14 +288,7 @@ def test_permission_matrix(spaces, clients, role):
 @pytest.mark.parametrize("role", ["board_a", "admin"])
 def test_pages_have_csrf_tokens_and_no_inline_code(spaces, clients, role):
     """Every POST form carries a CSRF token; no inline scripts, styles or event handlers."""
-    client = clients[role]
-    problems = []
-    for case in CASES:
-        _endpoint, case_url, _, _ = parts(case)
-        method, url = request_of(case_url)
-        if method != "GET":
-            continue
-        problems.extend(page_code_problems(url, client.get(url)))
+    problems = page_problems(clients[role], MATRIX)
     assert not problems, "\n".join(problems)
 
 
@@ -348,25 +307,15 @@ def db_counts(spaces) -> dict:
 def test_every_post_route_refuses_a_missing_csrf_token(spaces, clients):
     """Every state-changing polls route refuses a POST without the CSRF token (400), with
     data that would otherwise be accepted; git and the database stay unchanged."""
-    client = clients["board_a"]
     before, rows = spaces.head(), db_counts(spaces)
-    first_url = {}
-    for case in CASES:
-        endpoint, case_url, _, _ = parts(case)
-        first_url.setdefault(endpoint, request_of(case_url)[1])
     posting = sorted(
         rule.endpoint
         for rule in polls_rules(spaces.app)
         if "POST" in rule.methods and not rule.endpoint.startswith("polls_api.")
     )
     assert "polls_print.slips" in posting and "polls_print.member_tokens" in posting
-    problems = []
-    for endpoint in posting:
-        url = first_url[endpoint]
-        data = {"anzahl": "3", "termin": "di", "antwort": "ja", "choice": "ja", "token": "x"}
-        response = client.post(url, data=data)
-        if response.status_code != 400 or "Sicherheitstoken" not in response.get_data(as_text=True):
-            problems.append(f"{endpoint} {url}: {response.status_code}")
+    data = {"anzahl": "3", "termin": "di", "antwort": "ja", "choice": "ja", "token": "x"}
+    problems = csrf_problems(clients["board_a"], MATRIX, posting, data)
     assert not problems, "\n".join(problems)
     assert spaces.head() == before
     assert db_counts(spaces) == rows

@@ -12,8 +12,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import make_resolutions_app, page_code_problems, resolution_text
-from werkzeug.exceptions import MethodNotAllowed
+from conftest import make_resolutions_app, resolution_text
+from matrix_support import (
+    cases_of,
+    csrf_problems,
+    matrix_problems,
+    misrouted,
+    missing_routes,
+    page_problems,
+    stale_endpoints,
+)
 
 ROLES = ("anon", "user", "member_a", "board_a", "member_b", "board_b", "admin")
 
@@ -273,74 +281,41 @@ def world(spaces):
     return values
 
 
-def request_of(case_url: str, values: dict) -> tuple[str, str]:
-    method, _, url = case_url.rpartition(" ")
-    return (method or "GET"), url.format(**values)
+@pytest.fixture
+def matrix(world):
+    return cases_of(CASES, world)
 
 
 def test_every_route_is_in_the_matrix(app):
-    covered = {endpoint for endpoint, _, _ in CASES}
-    missing = sorted(
-        (rule.endpoint, rule.rule, ", ".join(sorted(rule.methods - {"HEAD", "OPTIONS"})))
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint not in covered
-    )
+    missing = missing_routes(app.url_map.iter_rules(), CASES)
     assert not missing, (
         f"{len(missing)} route(s) missing from the permission matrix of the spaces app; add a "
         "case with the expected status per role to CASES in "
-        "tests/plugins/test_spaces_matrix.py:\n"
-        + "\n".join(f"  {endpoint:<36} {methods:<16} {rule}" for endpoint, rule, methods in missing)
+        "tests/plugins/test_spaces_matrix.py:\n" + "\n".join(missing)
     )
 
 
 def test_the_matrix_names_only_existing_routes(app):
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    stale = sorted({endpoint for endpoint, _, _ in CASES} - endpoints)
+    stale = stale_endpoints(app, CASES)
     assert not stale, f"CASES name endpoints that no longer exist: {stale}"
 
 
-def test_each_case_reaches_its_endpoint(app, world):
+def test_each_case_reaches_its_endpoint(app, matrix):
     """A case must test the route it is filed under (not another one matching the URL)."""
-    adapter = app.url_map.bind("wiki.test")
-    wrong = []
-    for endpoint, case_url, _ in CASES:
-        method, url = request_of(case_url, world)
-        path = url.split("?", 1)[0]
-        try:
-            matched = adapter.match(path, method=method)[0]
-        except MethodNotAllowed:  # a GET to a POST-only route: which route refused it?
-            matched = adapter.match(path, method="POST")[0]
-        if matched != endpoint:
-            wrong.append(f"{case_url} reaches {matched}, filed under {endpoint}")
+    wrong = misrouted(app, matrix)
     assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_permission_matrix(spaces, world, role):
-    client = spaces.login(role)
-    column = ROLES.index(role)
-    problems = []
-    for endpoint, case_url, expected in CASES:
-        method, url = request_of(case_url, world)
-        response = client.open(url, method=method)
-        if response.status_code != expected[column]:
-            problems.append(
-                f"{endpoint:<34} {method} {url}: {response.status_code}, "
-                f"expected {expected[column]}"
-            )
+def test_permission_matrix(spaces, matrix, role):
+    problems = matrix_problems(spaces.login(role), matrix, ROLES.index(role))
     assert not problems, f"{role}:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ["board_a", "admin"])
-def test_pages_have_csrf_tokens_and_no_inline_code(spaces, world, role):
+def test_pages_have_csrf_tokens_and_no_inline_code(spaces, matrix, role):
     """Every POST form carries a CSRF token; no inline scripts, styles or event handlers."""
-    client = spaces.login(role)
-    problems = []
-    for _endpoint, case_url, _ in CASES:
-        method, url = request_of(case_url, world)
-        if method != "GET":
-            continue
-        problems.extend(page_code_problems(url, client.get(url)))
+    problems = page_problems(spaces.login(role), matrix)
     assert not problems, "\n".join(problems)
 
 
@@ -351,14 +326,10 @@ CSRF_EXEMPT = {
 }
 
 
-def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
+def test_every_post_route_refuses_a_missing_csrf_token(spaces, matrix):
     """Form routes that change state accept no POST without the CSRF token (the API is exempt:
     its writes need a bearer token)."""
-    client = spaces.login("board_a")
     before = spaces.head()
-    first_url = {}
-    for endpoint, case_url, _ in CASES:
-        first_url.setdefault(endpoint, request_of(case_url, world)[1])
     posting = sorted(
         rule.endpoint
         for rule in spaces.app.url_map.iter_rules()
@@ -366,12 +337,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(spaces, world):
         and not rule.endpoint.startswith("api.")
         and rule.endpoint not in CSRF_EXEMPT
     )
-    problems = []
-    for endpoint in posting:
-        url = first_url[endpoint]
-        response = client.post(url, data={"action": "add", "user": "bob", "text": "x"})
-        if response.status_code != 400 or "Sicherheitstoken" not in response.get_data(as_text=True):
-            problems.append(f"{endpoint} {url}: {response.status_code}")
+    data = {"action": "add", "user": "bob", "text": "x"}
+    problems = csrf_problems(spaces.login("board_a"), matrix, posting, data)
     assert not problems, "\n".join(problems)
     assert spaces.head() == before
     assert "lv/kv-a" not in spaces.principal("other").memberships
