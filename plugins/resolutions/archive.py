@@ -13,7 +13,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Select, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from plugins.resolutions import schema as S
 from plugins.resolutions.models import (
@@ -253,18 +265,19 @@ class Archive:
         self.permitted = read_clause(read_filter, ResolutionRow.visibility, ResolutionRow.space)
         self.hits = hits
 
-    def base(self, *columns) -> Select:
+    def base(self, *columns, uses: int = 1) -> Select:
         """The permitted resolutions (and full-text hits); joined with the core ``pages`` row
-        when ``PageRow`` is among the columns (listings need its title and date)."""
+        when ``PageRow`` is among the columns (listings need its title and date). ``uses``:
+        how often the statement repeats this base (its bound parameters count that often)."""
         query = select(*columns).select_from(ResolutionRow)
         if any(c is PageRow for c in columns):
             query = query.join(PageRow, PageRow.path == ResolutionRow.path)
         query = query.where(self.permitted)
         if self.hits is not None:
-            query = query.where(self._hit_clause())
+            query = query.where(self._hit_clause(uses))
         return query
 
-    def _hit_clause(self):
+    def _hit_clause(self, uses: int = 1):
         if not self.hits:
             return literal(False)
         # Beyond SQLite's limit of bound parameters the values are written into the SQL.
@@ -272,7 +285,7 @@ class Archive:
             "fulltext_hits",
             sorted(self.hits),
             expanding=True,
-            literal_execute=len(self.hits) > MAX_BOUND,
+            literal_execute=len(self.hits) * uses > MAX_BOUND,
         )
         return ResolutionRow.path.in_(values)
 
@@ -305,7 +318,10 @@ class Archive:
 
     def query(self, filters: Filters, per_page: int = PER_PAGE, facets: bool = True) -> Result:
         conds = _conditions(filters)
-        total = self.count(filters)
+        if facets:
+            total, counted = self.facets_and_total(filters)
+        else:
+            total, counted = self.count(filters), None
         offset = (filters.page - 1) * per_page
         if filters.sort == "relevance" and self.hits:
             paths = self.session.scalars(self.base(ResolutionRow.path).where(*conds)).all()
@@ -316,8 +332,8 @@ class Archive:
             query = self.base(ResolutionRow, PageRow).where(*conds).order_by(*self.order(filters))
             rows = list(self.session.execute(query.limit(per_page).offset(offset)))
         result = Result(total=total, rows=rows, page=filters.page, per_page=per_page)
-        if facets:
-            result.facets = self.facets(filters)
+        if counted is not None:
+            result.facets = counted
         return result
 
     def rows(self, paths: list[str]) -> list:
@@ -347,7 +363,16 @@ class Archive:
     # -- facets -------------------------------------------------------------------------------
 
     def facets(self, filters: Filters) -> dict[str, list[FacetValue]]:
-        result = {}
+        """Every facet's values with their counts."""
+        return self.facets_and_total(filters)[1]
+
+    def facets_and_total(self, filters: Filters) -> tuple[int, dict[str, list[FacetValue]]]:
+        """The number of matching resolutions and every facet's values with their counts.
+
+        One statement: the total and each facet's ``GROUP BY`` (under every other active
+        filter) joined with ``UNION ALL``, so SQLite does the counting in one round trip."""
+        uses = len(FACETS) + 1
+        space = case((ResolutionRow.space.is_(None), NO_CHAPTER), else_=ResolutionRow.space)
         simple = {
             "year": ResolutionRow.year,
             "body": ResolutionRow.body,
@@ -355,32 +380,45 @@ class Archive:
             "outcome": ResolutionRow.outcome,
             "validity": ResolutionRow.validity,
         }
+        parts = [
+            self.base(literal("", String).label("facet"), null(), func.count(), uses=uses).where(
+                *_conditions(filters)
+            )
+        ]
         for name, column in simple.items():
-            counts = self.session.execute(
-                self.base(column, func.count())
+            parts.append(
+                self.base(literal(name, String), column, func.count(), uses=uses)
                 .where(*_conditions(filters, without=name), column.is_not(None), column != "")
                 .group_by(column)
-            ).all()
-            result[name] = self._values(name, counts, getattr(filters, name), filters)
+            )
         for name, table, column in (
             ("topic", ResolutionTopic, ResolutionTopic.topic),
             ("initiator", ResolutionInitiator, ResolutionInitiator.name),
         ):
-            counts = self.session.execute(
-                self.base(column, func.count())
+            parts.append(
+                self.base(literal(name, String), column, func.count(), uses=uses)
                 .join(table, table.path == ResolutionRow.path)
                 .where(*_conditions(filters, without=name))
                 .group_by(column)
-            ).all()
-            result[name] = self._values(name, counts, getattr(filters, name), filters)
-        space = case((ResolutionRow.space.is_(None), NO_CHAPTER), else_=ResolutionRow.space)
-        counts = self.session.execute(
-            self.base(space, func.count())
+            )
+        parts.append(
+            self.base(literal("chapter", String), space, func.count(), uses=uses)
             .where(*_conditions(filters, without="chapter"))
             .group_by(space)
-        ).all()
-        result["chapter"] = chapter_tree(counts, filters.chapter)
-        return result
+        )
+        grouped: dict[str, list] = {name: [] for name in FACETS}
+        total = 0
+        for facet, value, number in self.session.execute(union_all(*parts)):
+            if facet:
+                grouped[facet].append((value, number))
+            else:
+                total = number
+        result = {
+            name: self._values(name, grouped[name], getattr(filters, name), filters)
+            for name in (*simple, "topic", "initiator")
+        }
+        result["chapter"] = chapter_tree(grouped["chapter"], filters.chapter)
+        return total, result
 
     @staticmethod
     def _values(name, counts, active, filters: Filters) -> list[FacetValue]:
