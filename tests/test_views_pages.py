@@ -1,9 +1,10 @@
 """Page views: edit, conflicts, validation, new pages, rename, delete, revert, history, diff."""
 
 import re
+import time
 
 import pytest
-from conftest import head, save
+from conftest import PASSWORD, head, save
 from sqlalchemy import select
 
 from wiki.db import PageRow
@@ -264,6 +265,34 @@ def test_anonymous_page_cache_follows_every_commit(login, client):
     assert 'class="wikilink new"' in text_of(client.get("/verlinkt"))
     save(user, "ziel-fehlt", "jetzt da", base="")
     assert 'class="wikilink new"' not in text_of(client.get("/verlinkt"))
+
+
+def test_anonymous_page_cache_drops_a_changed_author_name(login, client, app):
+    user = login("user")
+    save(user, "von-alice", "Text", base="")
+    assert "Alice Mitglied" in text_of(client.get("/von-alice"))
+    assert "Alice Mitglied" in text_of(client.get("/von-alice"))  # served from the cache
+    response = user.form("/-/account", {"action": "profile", "display_name": "Alice Neu"})
+    assert response.status_code == 302
+    page = text_of(client.get("/von-alice"))
+    assert "Alice Neu" in page and "Alice Mitglied" not in page
+    user.form("/-/account/delete", {"password": PASSWORD, "confirm": "1"})
+    page = text_of(client.get("/von-alice"))
+    assert "ehemaliges Mitglied" in page and "Alice Neu" not in page
+
+
+def test_anonymous_page_cache_entries_expire_with_cached_names(client, app):
+    import wiki.views.pages as views
+
+    assert client.get("/hilfe").status_code == 200
+    with app.app_context():
+        kept = views.anonymous_pages()
+        key = ("hilfe", app.extensions["wiki"].syncer.synced_head, "de")
+        assert kept.get(key) is not None
+        kept.put(key, (time.monotonic() + 60, "aus dem Speicher"))
+        assert text_of(client.get("/hilfe")) == "aus dem Speicher"
+        kept.put(key, (time.monotonic() - 1, "abgelaufen"))  # past its lifetime: built anew
+    assert "abgelaufen" not in text_of(client.get("/hilfe"))
 
 
 def test_anonymous_readers_get_no_session_cookie(client):

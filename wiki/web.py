@@ -19,6 +19,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -262,8 +263,12 @@ def revision_of(sha: str | None):
 
 
 def forget_user_name(public_id: str) -> None:
-    """Drop a cached display name (after a change of name or a deleted account)."""
-    current_app.extensions["wiki"].extra.setdefault("user_names", {}).pop(public_id, None)
+    """Drop a cached display name (after a change of name or a deleted account), and the whole
+    pages kept for anonymous readers, whose footers may show it."""
+    extra = current_app.extensions["wiki"].extra
+    extra.setdefault("user_names", {}).pop(public_id, None)
+    if "anonymous_pages" in extra:
+        extra["anonymous_pages"].clear()
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -291,4 +296,24 @@ def template_context() -> dict:
         "ui_lang": str(get_locale() or "de"),
         "principal": principal,
         "Markup": Markup,
+        "_": template_gettext(),
     }
+
+
+def template_gettext():
+    """``_()`` for one rendering, bound to the catalog of the current locale.
+
+    It behaves like Jinja's newstyle ``gettext`` (markup-safe under autoescape, the message
+    always a %-format of its keyword arguments) but skips the three nested context calls and
+    the locale lookup that the global ``_`` costs on each of a page's thirty-odd strings.
+    Macros imported without context use the global one, with the same result."""
+    lookup = template_translations().ugettext
+
+    @pass_eval_context
+    def gettext(eval_ctx, message, **variables):
+        text = lookup(message)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext

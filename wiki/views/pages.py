@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import (
     Blueprint,
@@ -45,7 +46,7 @@ from wiki.views.common import (
 )
 from wiki.views.conflict import RESOLUTIONS, conflict_page, resolved_text
 from wiki.views.editor_documents import sent_documents, with_links
-from wiki.web import error_messages, format_dt
+from wiki.web import USER_NAME_SECONDS, error_messages, format_dt
 
 bp = Blueprint("pages", __name__)
 
@@ -76,9 +77,9 @@ def view(path):
     cache_key = None
     if not principal.logged_in and not request.args and not session.get("_flashes"):
         cache_key = (path, state.syncer.synced_head, str(get_locale()))
-        body = anonymous_pages().get(cache_key)
-        if body is not None:
-            return body
+        cached = anonymous_pages().get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
     row = get_db().get(PageRow, path)
     ref = content().ref_of(row)
     if ref is not None and not can(A.READ, ref):
@@ -110,7 +111,7 @@ def view(path):
     )
     cacheable = all(getattr(s, "cacheable", False) for s in (*sections, *after))
     if cache_key is not None and cacheable and not state.syncer.render(page).widgets:
-        anonymous_pages().put(cache_key, body)
+        anonymous_pages().put(cache_key, (time.monotonic() + USER_NAME_SECONDS, body))
     return body
 
 
@@ -136,7 +137,10 @@ def reader_parts(page: P.Page) -> tuple[Markup, list, list]:
 
 
 def anonymous_pages() -> RenderCache:
-    """Whole page views for anonymous readers, keyed by path, HEAD and language.
+    """Whole page views for anonymous readers, keyed by path, HEAD and language: ``(expires,
+    body)``. The footer names the last author, whose name may change or, with a deleted
+    account, must vanish without a commit: entries live as long as a cached name
+    (``USER_NAME_SECONDS``), and :func:`wiki.web.forget_user_name` empties the cache.
 
     Widgets are live per request, so pages with widgets are never kept here, nor pages with
     plugin blocks that are not marked cacheable (upcoming events, a chapter's board).
