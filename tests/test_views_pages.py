@@ -295,6 +295,39 @@ def test_anonymous_page_cache_entries_expire_with_cached_names(client, app):
     assert "abgelaufen" not in text_of(client.get("/hilfe"))
 
 
+def test_page_frame_is_shared_by_equal_readers_and_keyed_by_rights(login, app, monkeypatch):
+    import wiki.views.pages as views
+
+    alice, bob = login("user"), login("other")
+    save(alice, "rahmen", "# Rahmen\n\n## Eins\n\n## Zwei\n\n## Drei\n", base="")
+    alice.get("/rahmen")  # shows the message of the save once
+    with app.app_context():
+        frames = views.cache_in(app.extensions["wiki"], "page_frames")
+        frames.clear()
+    first = text_of(alice.get("/rahmen"))
+    assert "/-/edit/rahmen" in first and 'class="toc"' in first and "Umbenennen" in first
+    assert main_of(text_of(bob.get("/rahmen"))) == main_of(first)
+    assert len(frames) == 1  # one frame for both: same allow-set, same rights
+
+    real_can = views.can
+    monkeypatch.setattr(
+        views, "can", lambda action, ref: action == "read" and real_can(action, ref)
+    )
+    restricted = text_of(bob.get("/rahmen"))
+    assert "/-/edit/rahmen" not in restricted and "Umbenennen" not in restricted
+    assert 'class="toc"' in restricted
+    assert len(frames) == 2
+
+
+def main_of(page: str) -> str:
+    """Everything of a page view between the site header and the footer."""
+    return page[
+        page.index("</header>", page.index('class="site-header"')) : page.index(
+            '<footer class="site-footer'
+        )
+    ]
+
+
 def test_anonymous_readers_get_no_session_cookie(client):
     response = client.get("/hilfe")
     assert "Set-Cookie" not in response.headers

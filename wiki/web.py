@@ -263,12 +263,13 @@ def revision_of(sha: str | None):
 
 
 def forget_user_name(public_id: str) -> None:
-    """Drop a cached display name (after a change of name or a deleted account), and the whole
-    pages kept for anonymous readers, whose footers may show it."""
+    """Drop a cached display name (after a change of name or a deleted account), and the page
+    views kept whole or in parts, whose footers may show it."""
     extra = current_app.extensions["wiki"].extra
     extra.setdefault("user_names", {}).pop(public_id, None)
-    if "anonymous_pages" in extra:
-        extra["anonymous_pages"].clear()
+    for name in ("anonymous_pages", "page_frames"):
+        if name in extra:
+            extra[name].clear()
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -111,8 +111,9 @@ def test_database_dump_links_no_ballot_to_a_voter_or_to_the_order(app):
     with spaces.state.sessions() as session:
         people = session.execute(select(User.id, User.public_id, User.handle)).all()
         token_ids = session.scalars(select(PollToken.id)).all()
-    for line in ballots:
-        ballot = line.split("VALUES", 1)[1]
+    for line, key in zip(ballots, keys, strict=True):
+        # (the random key was checked above; a handle like "bea" may occur in its hex digits)
+        ballot = line.split("VALUES", 1)[1].replace(key, "")
         for _user_id, public_id, handle in people:
             assert public_id not in ballot and handle not in ballot
         assert not re.search(r"\d{4}-\d{2}-\d{2}", ballot)

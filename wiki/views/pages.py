@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
     Response,
     abort,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -96,23 +98,73 @@ def view(path):
         sections.extend(part if isinstance(part, list | tuple) else [part] if part else [])
     after = [s for s in sections if getattr(s, "place", "before") == "after"]
     sections = [s for s in sections if getattr(s, "place", "before") != "after"]
-    body = render_template(
-        "page.html",
-        page=page,
-        row=row,
-        html=html,
+    frame = page_frame(
+        page,
+        row,
+        resolve_rev_or_404(rev) if rev else None,
         toc=toc,
-        rev=resolve_rev_or_404(rev) if rev else None,
-        sections=sections,
-        after=after,
         crumbs=crumbs,
         may_edit=ref is not None and can(A.EDIT, ref),
         may_move=ref is not None and can(A.MOVE, ref),
+        # Pages usually start with "# Title": then the text brings its own heading.
+        body_has_title=html.lstrip().startswith("<h1"),
     )
+    body = render_template("page.html", page=page, html=html, sections=sections, after=after,
+                           frame=frame)  # fmt: skip
     cacheable = all(getattr(s, "cacheable", False) for s in (*sections, *after))
     if cache_key is not None and cacheable and not state.syncer.render(page).widgets:
         anonymous_pages().put(cache_key, (time.monotonic() + USER_NAME_SECONDS, body))
     return body
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The parts of a page view around its text and plugin blocks (HTML)."""
+
+    header: Markup
+    footer: Markup
+    tabs: Markup
+    crumbs: Markup
+    toc: Markup
+
+
+def page_frame(page, row, rev, *, toc, crumbs, may_edit, may_move, body_has_title) -> Frame:
+    """Header, footer, tabs, breadcrumbs and contents of a page view (``_page_frame.html``).
+
+    They depend on the reader only through the allow-set (breadcrumb titles), the two rights
+    and the language, so the current version's frame is kept per HEAD for all readers alike.
+    The footer names the last author: entries live as long as a cached name
+    (``USER_NAME_SECONDS``) and go with :func:`wiki.web.forget_user_name`."""
+    state = wiki()
+    key = None
+    if rev is None:
+        read_filter = state.acl.read_filter(current_principal())
+        key = (page.path, page.blob, state.syncer.synced_head, read_filter.key(), may_edit,
+               may_move, body_has_title, str(get_locale()))  # fmt: skip
+        frames = cache_in(state, "page_frames")
+        found = frames.get(key)
+        if found is not None and found[0] > time.monotonic():
+            return found[1]
+    macros = get_template_attribute
+    name = "_page_frame.html"
+    frame = Frame(
+        header=macros(name, "header")(page, row, rev, may_edit, body_has_title),
+        footer=macros(name, "footer")(page, row, rev, may_move),
+        tabs=macros(name, "tabs")(page.path, may_edit),
+        crumbs=macros(name, "crumbs")(crumbs, page.title),
+        toc=macros(name, "toc")(toc),
+    )
+    if key is not None:
+        frames.put(key, (time.monotonic() + USER_NAME_SECONDS, frame))
+    return frame
+
+
+def cache_in(state, name: str) -> RenderCache:
+    """The per-process cache ``name`` of the page views (a quarter of the render cache's size)."""
+    extra = state.extra
+    if name not in extra:
+        extra[name] = RenderCache(int(state.config["WIKI_RENDER_CACHE_SIZE"]) // 4)
+    return extra[name]
 
 
 def reader_parts(page: P.Page) -> tuple[Markup, list, list]:
@@ -126,13 +178,11 @@ def reader_parts(page: P.Page) -> tuple[Markup, list, list]:
         return (*render_page(page), breadcrumbs(page.path))
     read_filter = state.acl.read_filter(current_principal())
     key = (page.path, page.blob, state.syncer.synced_head, read_filter.key())
-    extra = state.extra
-    if "reader_parts" not in extra:
-        extra["reader_parts"] = RenderCache(int(state.config["WIKI_RENDER_CACHE_SIZE"]) // 4)
-    found = extra["reader_parts"].get(key)
+    parts = cache_in(state, "reader_parts")
+    found = parts.get(key)
     if found is None:
         found = (*render_page(page), breadcrumbs(page.path))
-        extra["reader_parts"].put(key, found)
+        parts.put(key, found)
     return found
 
 
@@ -145,10 +195,7 @@ def anonymous_pages() -> RenderCache:
     Widgets are live per request, so pages with widgets are never kept here, nor pages with
     plugin blocks that are not marked cacheable (upcoming events, a chapter's board).
     """
-    extra = wiki().extra
-    if "anonymous_pages" not in extra:
-        extra["anonymous_pages"] = RenderCache(int(wiki().config["WIKI_RENDER_CACHE_SIZE"]) // 4)
-    return extra["anonymous_pages"]
+    return cache_in(wiki(), "anonymous_pages")
 
 
 def missing(path):
