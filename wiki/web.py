@@ -79,6 +79,7 @@ def init_app(app) -> None:
         pgettext=lambda c, s: template_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: template_translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals["_"] = newstyle_gettext(lambda s: template_translations().ugettext(s))
     if str(app.config.get("WIKI_BASE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -302,13 +303,16 @@ def template_context() -> dict:
 
 
 def template_gettext():
-    """``_()`` for one rendering, bound to the catalog of the current locale.
+    """``_()`` for one rendering, bound to the catalog of the current locale (templates
+    rendered by ``render_template``; macros imported without context use the global one)."""
+    return newstyle_gettext(template_translations().ugettext)
 
-    It behaves like Jinja's newstyle ``gettext`` (markup-safe under autoescape, the message
-    always a %-format of its keyword arguments) but skips the three nested context calls and
-    the locale lookup that the global ``_`` costs on each of a page's thirty-odd strings.
-    Macros imported without context use the global one, with the same result."""
-    lookup = template_translations().ugettext
+
+def newstyle_gettext(lookup):
+    """A template ``_()`` translating with ``lookup``: like Jinja's newstyle ``gettext``
+    (markup-safe under autoescape, the message always a %-format of its keyword arguments),
+    without the three nested context calls of Jinja's own ``_`` on each of a page's
+    thirty-odd strings."""
 
     @pass_eval_context
     def gettext(eval_ctx, message, **variables):
