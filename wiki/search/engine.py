@@ -178,17 +178,27 @@ class SegmentData:
         if (fieldname, btext) not in reader:
             return self.cache.put(key, EMPTY)
         ids, tfs, _ = read_postings(reader, fieldname, btext)
+        return self._keep_postings(key, ids, tfs)
+
+    def _keep_postings(self, key, ids, tfs) -> Postings:
         postings = Postings(ids, tfs)
         return self.cache.put(key, postings, weight=postings.size)
 
     def positions(self, reader, key, fieldname, btext) -> dict[int, bytes]:
-        """Document → its encoded positions of the term (decode with the field's format)."""
+        """Document → its encoded positions of the term (decode with the field's format).
+
+        The same read yields the posting list: kept too, so that a phrase decodes each block
+        of its words once, not once for the documents and again for the positions."""
         found = self.positions_cache.get(key)
         if found is None:
-            ids, _, poses = read_postings(reader, fieldname, btext, positions=True)
+            if (fieldname, btext) not in reader:
+                return {}
+            ids, tfs, poses = read_postings(reader, fieldname, btext, positions=True)
             found = dict(zip(ids, poses, strict=False))
             weight = 100 * len(ids) + sum(len(p) for p in poses if p)
             self.positions_cache.put(key, found, weight=weight)
+            if self.cache.get(key) is None:
+                self._keep_postings(key, ids, tfs)
         return found
 
     def column(self, reader, fieldname: str) -> list:
@@ -339,7 +349,9 @@ class View:
         except Exception:  # noqa: BLE001 - a value the field cannot hold matches nothing
             return None
 
-    def term(self, fieldname: str, text) -> Term:
+    def term(self, fieldname: str, text, positions: bool = False) -> Term:
+        """The term over every segment; ``positions``: a phrase will ask for its positions, so
+        segments not read yet are read with them in one pass."""
         btext = self._btext(fieldname, text)
         key = (fieldname, btext)
         found = self.gen.terms.get(key)
@@ -349,7 +361,10 @@ class View:
         parts = []
         if btext is not None:
             for index, (reader, offset, data, segment_id) in enumerate(self.leaves):
-                postings = data.postings(reader, (segment_id, fieldname, btext), fieldname, btext)
+                segment_key = (segment_id, fieldname, btext)
+                if positions and data.cache.get(segment_key) is None:
+                    data.positions(reader, segment_key, fieldname, btext)
+                postings = data.postings(reader, segment_key, fieldname, btext)
                 if postings.ids:
                     mask |= postings.mask << offset
                     parts.append((offset, postings, data, index))
@@ -483,7 +498,7 @@ class View:
         words = list(q.words)
         if not words:
             return 0
-        terms = [self.term(q.fieldname, w) for w in words]
+        terms = [self.term(q.fieldname, w, positions=len(words) > 1) for w in words]
         mask = self.gen.live
         for term in terms:
             mask &= term.mask
