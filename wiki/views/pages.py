@@ -89,7 +89,11 @@ def view(path):
     if ref is None and not rev:
         return missing(path)
     page = page_at(path, rev)  # a past revision: judged alike for hidden and missing pages
-    html, toc, crumbs = reader_parts(page) if not rev else (*render_page(page), breadcrumbs(path))
+    # What the reader may see, as a cache key of the parts of the current version.
+    reader = None if rev else state.acl.read_filter(principal).key()
+    html, toc, crumbs = (
+        reader_parts(page, reader) if reader else (*render_page(page), breadcrumbs(path))
+    )
     replaced = state.pm.hook.wiki_page_body(page=page, principal=principal, args=request.args)
     if replaced is not None:
         html = Markup(replaced)
@@ -102,6 +106,7 @@ def view(path):
         page,
         row,
         resolve_rev_or_404(rev) if rev else None,
+        reader=reader,
         toc=toc,
         crumbs=crumbs,
         may_edit=ref is not None and can(A.EDIT, ref),
@@ -128,19 +133,19 @@ class Frame:
     toc: Markup
 
 
-def page_frame(page, row, rev, *, toc, crumbs, may_edit, may_move, body_has_title) -> Frame:
+def page_frame(page, row, rev, *, reader, toc, crumbs, may_edit, may_move, body_has_title) -> Frame:
     """Header, footer, tabs, breadcrumbs and contents of a page view (``_page_frame.html``).
 
     They depend on the reader only through the allow-set (breadcrumb titles), the two rights
-    and the language, so the current version's frame is kept per HEAD for all readers alike.
+    and the language, so the current version's frame is kept per HEAD for all readers alike
+    (``reader``: the key of their allow-set; None for a past version, which is not kept).
     The footer names the last author: entries live as long as a cached name
     (``USER_NAME_SECONDS``) and go with :func:`wiki.web.forget_user_name`."""
     state = wiki()
     key = None
-    if rev is None:
-        read_filter = state.acl.read_filter(current_principal())
-        key = (page.path, page.blob, state.syncer.synced_head, read_filter.key(), may_edit,
-               may_move, body_has_title, str(get_locale()))  # fmt: skip
+    if reader is not None:
+        key = (page.path, page.blob, state.syncer.synced_head, reader, may_edit, may_move,
+               body_has_title, str(get_locale()))  # fmt: skip
         frames = cache_in(state, "page_frames")
         found = frames.get(key)
         if found is not None and found[0] > time.monotonic():
@@ -167,17 +172,17 @@ def cache_in(state, name: str) -> RenderCache:
     return extra[name]
 
 
-def reader_parts(page: P.Page) -> tuple[Markup, list, list]:
+def reader_parts(page: P.Page, reader: tuple) -> tuple[Markup, list, list]:
     """Body HTML, table of contents and breadcrumbs of the current ``page`` for the reader.
 
     They depend on the reader only through what the reader may see (red links for hidden
-    pages, breadcrumb titles), so they are kept per read filter and HEAD: every reader with
-    the same allow-set shares them. Pages with widgets (live per reader) are built anew."""
+    pages, breadcrumb titles), so they are kept per HEAD and ``reader`` (the key of the
+    reader's allow-set): every reader with the same allow-set shares them. Pages with widgets
+    (live per reader) are built anew."""
     state = wiki()
     if state.syncer.render(page).widgets:
         return (*render_page(page), breadcrumbs(page.path))
-    read_filter = state.acl.read_filter(current_principal())
-    key = (page.path, page.blob, state.syncer.synced_head, read_filter.key())
+    key = (page.path, page.blob, state.syncer.synced_head, reader)
     parts = cache_in(state, "reader_parts")
     found = parts.get(key)
     if found is None:
