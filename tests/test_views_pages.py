@@ -331,3 +331,11 @@ def main_of(page: str) -> str:
 def test_anonymous_readers_get_no_session_cookie(client):
     response = client.get("/hilfe")
     assert "Set-Cookie" not in response.headers
+
+
+def test_tags_shown_as_badges_on_the_page_and_in_search(login, client):
+    save(login("user"), "getaggt", "---\ntags: [alpha, beta]\n---\n# Getaggt\n\nText", base="")
+    for page in (text_of(client.get("/getaggt")), text_of(client.get("/-/search?q=getaggt"))):
+        assert 'class="tags" aria-label="Schlagwörter"' in page
+        assert '<li class="tag badge">alpha</li>' in page
+        assert '<li class="tag badge">beta</li>' in page
