@@ -912,6 +912,8 @@ class SqlLog:
 
     @classmethod
     def label(cls, statement: str) -> str:
+        if "UNION ALL" in statement:
+            return "total and every facet (one UNION ALL)"
         match = cls.GROUP_RE.search(statement)
         if match:
             column = match.group(1).split(".")[-1]

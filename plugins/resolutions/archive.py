@@ -362,10 +362,6 @@ class Archive:
 
     # -- facets -------------------------------------------------------------------------------
 
-    def facets(self, filters: Filters) -> dict[str, list[FacetValue]]:
-        """Every facet's values with their counts."""
-        return self.facets_and_total(filters)[1]
-
     def facets_and_total(self, filters: Filters) -> tuple[int, dict[str, list[FacetValue]]]:
         """The number of matching resolutions and every facet's values with their counts.
 
