@@ -20,17 +20,26 @@ they are stored, so readers need no lock):
 from __future__ import annotations
 
 import heapq
+import io
 import math
+import pickle
+import struct
 import threading
+import zlib
 from array import array
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
+from itertools import accumulate
 
 from whoosh import query as Q
 from whoosh.automata import lev
 from whoosh.codec.base import Automata
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermsReader
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+
+from .store import column_values
 
 K1 = 1.2
 _OLDEST = datetime(1970, 1, 1)
@@ -134,32 +143,80 @@ class Postings:
 EMPTY = Postings(array("I"), array("f"))
 
 
+_BLOCK_LENGTH = struct.Struct("!i")
+
+
 def read_postings(reader, fieldname: str, btext: bytes, positions: bool = False):
     """(ids, weights[, encoded positions]) of a term in a segment reader, deleted documents
-    included (positions stay encoded: a phrase decodes only those of the documents it checks)."""
+    included (positions stay encoded: a phrase decodes only those of the documents it checks);
+    ``None`` if the segment does not have the term.
+
+    whoosh's matcher reads a posting list block by block with a dozen small reads each (its
+    block headers are unpickled straight from the file); here the whole list is read at once
+    and its blocks are taken apart in memory."""
+    terms = getattr(reader, "_terms", None)
+    if not isinstance(terms, W3TermsReader):  # another codec: the generic (slower) way
+        return _read_postings_generic(reader, fieldname, btext, positions)
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    if info.is_inlined():
+        ids, weights, values = info.inlined_postings()
+        return array("I", ids), array("f", weights), list(values) if positions else []
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh's W3TermInfo.from_bytes keeps the unpacked tuple
+        length = length[0]
+    raw = terms._postfile.get(offset, length)
+    if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"damaged posting list of {fieldname}:{btext!r}")
+    fixedsize = reader.schema[fieldname].format.fixed_value_size() if positions else None
+    ids, tfs, poses = array("I"), array("f"), []
+    stream = io.BytesIO(raw)
+    at = 4
+    while True:
+        size = _BLOCK_LENGTH.unpack_from(raw, at)[0]
+        at += 4
+        end = at + abs(size)
+        stream.seek(at)
+        count, _maxid, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
+        data = raw[stream.tell() : end]
+        block_ids, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+        ids.extend(accumulate(block_ids))
+        if weights is None:
+            tfs.extend(_ONES[:count] if count <= len(_ONES) else [1.0] * count)
+        elif isinstance(weights, float):
+            tfs.extend([weights] * count)
+        else:
+            tfs.extend(weights)
+        if positions:
+            if fixedsize is None or fixedsize < 0:
+                poses.extend(values)
+            elif fixedsize == 0:
+                poses.extend([None] * count)
+            else:
+                poses.extend(values[i : i + fixedsize] for i in range(0, len(values), fixedsize))
+        if size < 0:  # a negative length marks the last block
+            return ids, tfs, poses
+        at = end
+
+
+_ONES = array("f", [1.0] * 128)
+
+
+def _read_postings_generic(reader, fieldname: str, btext: bytes, positions: bool):
+    if (fieldname, btext) not in reader:
+        return None
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     ids, tfs, poses = array("I"), array("f"), []
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_lastblock"):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            tfs.extend(matcher._weights)
-            if positions:
-                matcher._read_values()
-                poses.extend(matcher._values)
-            if matcher._lastblock:
-                break
-            matcher._next_block()
-    else:  # another codec: the generic (slower) way
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tfs.append(matcher.weight())
-            if positions:
-                poses.append(matcher.value())
-            matcher.next()
+    while matcher.is_active():
+        ids.append(matcher.id())
+        tfs.append(matcher.weight())
+        if positions:
+            poses.append(matcher.value())
+        matcher.next()
     return ids, tfs, poses
 
 
@@ -175,10 +232,10 @@ class SegmentData:
         found = self.cache.get(key)
         if found is not None:
             return found
-        if (fieldname, btext) not in reader:
+        read = read_postings(reader, fieldname, btext)
+        if read is None:
             return self.cache.put(key, EMPTY)
-        ids, tfs, _ = read_postings(reader, fieldname, btext)
-        return self._keep_postings(key, ids, tfs)
+        return self._keep_postings(key, read[0], read[1])
 
     def _keep_postings(self, key, ids, tfs) -> Postings:
         postings = Postings(ids, tfs)
@@ -191,9 +248,10 @@ class SegmentData:
         of its words once, not once for the documents and again for the positions."""
         found = self.positions_cache.get(key)
         if found is None:
-            if (fieldname, btext) not in reader:
+            read = read_postings(reader, fieldname, btext, positions=True)
+            if read is None:
                 return {}
-            ids, tfs, poses = read_postings(reader, fieldname, btext, positions=True)
+            ids, tfs, poses = read
             found = dict(zip(ids, poses, strict=False))
             weight = 100 * len(ids) + sum(len(p) for p in poses if p)
             self.positions_cache.put(key, found, weight=weight)
@@ -205,11 +263,8 @@ class SegmentData:
         """Every value of a sortable column of the segment (paths, dates), cached."""
         found = self.lengths.get(("column", fieldname))
         if found is None:
-            column = reader.column_reader(fieldname)
-            found = [
-                v.decode("utf-8") if isinstance(v, bytes) else v
-                for v in (column[d] for d in range(reader.doc_count_all()))
-            ]
+            values = column_values(reader.column_reader(fieldname), reader.doc_count_all())
+            found = [v.decode("utf-8") if isinstance(v, bytes) else v for v in values]
             self.lengths[("column", fieldname)] = found
         return found
 

@@ -22,13 +22,16 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import threading
 import time
+from array import array, typecodes
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
+from whoosh.columns import NumericColumn, TranslatingColumnReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import BufferFile
 from whoosh.util.numeric import byte_to_length
@@ -84,6 +87,34 @@ def merge_tiers(writer, segments):
     return keep
 
 
+#: Length byte → field length (whoosh stores lengths as one byte each; 0 means none).
+_LENGTH_OF_BYTE = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def column_values(column, count: int) -> list:
+    """The values of a whoosh column reader for documents ``0 … count - 1``.
+
+    whoosh reads a column value by value, one ``seek`` + ``read`` each (10,000 reads for one
+    field of a 10,000-page segment); a numeric column is one block of fixed-size numbers, read
+    here at once."""
+    translate = None
+    if isinstance(column, TranslatingColumnReader):
+        column, translate = column.raw_column(), column._translate
+    values = None
+    if isinstance(column, NumericColumn.Reader):
+        size = column._fixedlen
+        code = column._typecode
+        stored = min(column._count, count)
+        if code in typecodes and array(code).itemsize == size:
+            values = array(code, column._dbfile.get(column._basepos, stored * size))
+            if size > 1 and sys.byteorder == "little":
+                values.byteswap()  # whoosh writes numbers big-endian ("!")
+            values = values.tolist() + [column._default] * (count - stored)
+    if values is None:
+        values = [column[d] for d in range(count)]
+    return [translate(v) for v in values] if translate else values
+
+
 class IndexBusy(RuntimeError):
     """The write lock could not be had in time (another process is rebuilding)."""
 
@@ -108,7 +139,9 @@ class _PerDocReader(W3PerDocReader):
         if lengths is None:
             reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             lengths = known[fieldname] = (
-                () if reader is None else [byte_to_length(b) if b else None for b in reader]
+                ()
+                if reader is None
+                else [_LENGTH_OF_BYTE[b] for b in column_values(reader, self._doccount)]
             )
         if docnum > self._doccount:
             raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
