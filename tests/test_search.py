@@ -494,12 +494,15 @@ def test_engine_matches_whoosh(wiki):
         Q.Prefix("title_raw", "proto"),
         Q.Phrase("body", [stem("antrag"), stem("förderung")]),
         Q.Phrase("body", [stem("förderung"), stem("antrag")]),
+        Q.Phrase("body", [stem("antrag"), stem("förderung"), stem("antrag")]),
+        Q.Phrase("body", [stem("mitglied"), stem("erika"), stem("leitet")]),
     ]
 
     def check(view):
         for q in queries:
             expected = sorted(q.docs(view.searcher))
             assert members(view.match(q)) == expected, q
+        assert members(view.match(queries[-1]))  # a three-word phrase that is there
 
     service._with_view(check)
 
@@ -519,6 +522,56 @@ def test_read_postings_sees_every_block(blank):
                 # Deleted documents are read too (the engine masks them out).
                 found += sum(1 for d in ids if not reader.is_deleted(d))
         assert found == 300
+
+    state_of(blank).search._with_view(check)
+
+
+def test_ranking_shortcuts_equal_the_full_scoring(blank):
+    """Prefix-only queries rank by groups of leaves, and a phrase of common words scores only
+    its documents: both must give what scoring every document gives."""
+    import heapq
+    import random
+
+    rng = random.Random(5)
+    words = ["antrag", "antragsteller", "antwort", "beschluss", "bericht", "besuch", "förderung"]
+    for batch in range(3):  # several segments, one with deletions
+        pages = {
+            f"r/p{batch}-{i}": f"# {rng.choice(words)} {i}\n\n"
+            + " ".join(rng.choice(words) for _ in range(rng.randint(3, 30)))
+            for i in range(40)
+        }
+        if batch == 2:
+            pages["r/p0-1"] = None
+        commit(blank, pages)
+
+    def check(view):
+        live = view.gen.live
+        masks = [view.prefix_mask("body", p) for p in ("ant", "antr", "be", "bes")]
+        masks.append(view.prefix_mask("title_raw", "an"))
+        for _ in range(30):
+            leaves = [
+                ("constant", None, m, rng.choice([1.0, 2.0, 3.5]))
+                for m in rng.sample(masks, rng.randint(1, 4))
+            ]
+            mask = 0
+            for _kind, _f, m, _b in leaves:
+                mask |= m
+            for count in (1, 5, 50):
+                full = heapq.nlargest(count, view.scores(mask, leaves).items(), key=lambda i: i[1])
+                assert view._top_constant(mask, leaves, count) == full
+        for word in words:
+            text = stem(word)
+            every = view.term_scores("body", text)
+            docs = sorted(rng.sample(sorted(every), min(3, len(every))))
+            view.gen.scores = type(view.gen.scores)(view.gen.scores.limit)  # not cached
+            assert view.term_scores_of("body", text, docs) == {d: every[d] for d in docs}
+            assert view.term_scores_of("body", text, docs + [max(every) + 1]).keys() == set(docs)
+        for prefix in ("ant", "be", "x"):
+            expected = 0
+            for reader, _offset in view.searcher.reader().leaf_readers():
+                for word in reader.expand_prefix("body", prefix):
+                    expected |= view.term("body", word).mask
+            assert view.prefix_mask("body", prefix) == expected & live
 
     state_of(blank).search._with_view(check)
 

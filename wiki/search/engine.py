@@ -27,15 +27,17 @@ import struct
 import threading
 import zlib
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, islice
 
+from whoosh import formats
 from whoosh import query as Q
 from whoosh.automata import lev
 from whoosh.codec.base import Automata
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermsReader
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, W3TermsReader
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
@@ -51,6 +53,9 @@ MAX_CACHED_POSITIONS = 12 * 2**20
 #: … for the bit sets and for the scores of terms, per index generation.
 MAX_CACHED_TERMS = 8 * 2**20
 MAX_CACHED_SCORES = 16 * 2**20
+#: A term's scores are computed for the documents asked for only (and not cached) when the
+#: term is in this many times more documents.
+PARTIAL_SCORES_BELOW = 16
 
 
 class BoundedCache:
@@ -161,6 +166,10 @@ def read_postings(reader, fieldname: str, btext: bytes, positions: bool = False)
         info = terms.term_info(fieldname, btext)
     except TermNotFound:
         return None
+    return _read_term_info(reader, terms, info, fieldname, btext, positions)
+
+
+def _read_term_info(reader, terms, info, fieldname: str, btext: bytes, positions: bool):
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
         return array("I", ids), array("f", weights), list(values) if positions else []
@@ -253,10 +262,34 @@ class SegmentData:
                 return {}
             ids, tfs, poses = read
             found = dict(zip(ids, poses, strict=False))
-            weight = 100 * len(ids) + sum(len(p) for p in poses if p)
+            weight = 100 * len(ids) + sum(map(len, filter(None, poses)))
             self.positions_cache.put(key, found, weight=weight)
             if self.cache.get(key) is None:
                 self._keep_postings(key, ids, tfs)
+        return found
+
+    def prefix_postings(self, reader, segment_id, fieldname, prefix: bytes, limit: int):
+        """The posting lists of the segment's terms of ``fieldname`` that start with ``prefix``
+        (at most ``limit``), read in term order straight from the term index (no second
+        look-up per term, no look-ups of terms the segment lacks)."""
+        terms = getattr(reader, "_terms", None)
+        if not isinstance(terms, W3TermsReader):
+            words = islice(reader.expand_prefix(fieldname, prefix), limit)
+            return [self.postings(reader, (segment_id, fieldname, w), fieldname, w) for w in words]
+        start = terms._keycoder(fieldname, prefix)
+        coded = len(start) - len(prefix)  # the field number in front of every key
+        found = []
+        for keybytes, infobytes in terms._tindex.items_from(start):
+            if len(found) >= limit or not keybytes.startswith(start):
+                break
+            btext = keybytes[coded:]
+            key = (segment_id, fieldname, btext)
+            postings = self.cache.get(key)
+            if postings is None:
+                info = W3TermInfo.from_bytes(infobytes)
+                ids, tfs, _ = _read_term_info(reader, terms, info, fieldname, btext, False)
+                postings = self._keep_postings(key, ids, tfs)
+            found.append(postings)
         return found
 
     def column(self, reader, fieldname: str) -> list:
@@ -275,6 +308,22 @@ class SegmentData:
             found = array("f", (dfl(d, fieldname, 0) or 0 for d in range(reader.doc_count_all())))
             self.lengths[fieldname] = found
         return found
+
+
+def _decode_whoosh_positions(raw: bytes | None):
+    """The positions of whoosh's ``Positions`` format: a count, then a pickled list of
+    gaps (its trailing STOP byte may be cut off)."""
+    if not raw:
+        return ()
+    if raw[-1] != 46:  # "."
+        raw += b"."
+    return accumulate(pickle.loads(memoryview(raw)[4:]))
+
+
+def _positions_decoder(fmt):
+    if type(fmt) is formats.Positions:
+        return _decode_whoosh_positions
+    return lambda raw: fmt.decode_positions(raw) if raw else ()
 
 
 class Term:
@@ -434,12 +483,7 @@ class View:
             return found
         term = self.term(fieldname, text)
         df = term.mask.bit_count()
-        n = max(self.gen.count, 1)
-        idf = 1.0 + math.log(n / (1.0 + df))
-        avgdl = self.avgdl(fieldname) or 1.0
-        a = K1 * (1.0 - B)
-        b = K1 * B / avgdl
-        k = idf * (K1 + 1.0)
+        k, a, b = self._bm25(fieldname, df)
         scores: dict[int, float] = {}
         for offset, postings, data, index in term.parts:
             reader = self.leaves[index][0]
@@ -457,6 +501,41 @@ class View:
             scores = {d: s for d, s in scores.items() if d not in deleted}
         return self.gen.scores.put(key, scores, weight=100 * len(scores) + 200)
 
+    def _bm25(self, fieldname: str, df: int) -> tuple[float, float, float]:
+        """(k, a, b) of a term with document frequency ``df``: the score of a document is
+        ``k * tf / (tf + a + b * length)``."""
+        n = max(self.gen.count, 1)
+        idf = 1.0 + math.log(n / (1.0 + df))
+        avgdl = self.avgdl(fieldname) or 1.0
+        return idf * (K1 + 1.0), K1 * (1.0 - B), K1 * B / avgdl
+
+    def term_scores_of(self, fieldname: str, text, docs: list[int]) -> dict[int, float]:
+        """BM25 scores of the term for ``docs`` (live, each containing the term): the cached
+        scores of every document, or, when the term is in many more documents than asked
+        for and not cached yet, only those of ``docs`` (a phrase of common words)."""
+        found = self.gen.scores.get((fieldname, self._btext(fieldname, text)))
+        if found is not None:
+            return found
+        term = self.term(fieldname, text)
+        df = term.mask.bit_count()
+        if len(docs) * PARTIAL_SCORES_BELOW >= df:
+            return self.term_scores(fieldname, text)
+        k, a, b = self._bm25(fieldname, df)
+        scores: dict[int, float] = {}
+        parts = term.parts[::-1]
+        for doc in docs:
+            for offset, postings, data, index in parts:
+                if doc >= offset:  # the segment of doc, if it has the term at all
+                    local = doc - offset
+                    ids = postings.ids
+                    i = bisect_left(ids, local)
+                    if i < len(ids) and ids[i] == local:
+                        tf = postings.tfs[i]
+                        length = data.field_lengths(self.leaves[index][0], fieldname)[local]
+                        scores[doc] = k * tf / (tf + a + b * length)
+                    break
+        return scores
+
     def avgdl(self, fieldname: str) -> float:
         found = self.gen.avgdl.get(fieldname)
         if found is None:
@@ -470,15 +549,22 @@ class View:
             self.gen.avgdl[fieldname] = found
         return found
 
-    def expand_prefix(self, fieldname: str, prefix: str, limit: int = 2000) -> list[str]:
-        """Terms of ``fieldname`` starting with ``prefix`` (at most ``limit``)."""
-        words: set[str] = set()
-        for reader, _, _, _ in self.leaves:
-            for word in reader.expand_prefix(fieldname, prefix):
-                words.add(word.decode("utf-8") if isinstance(word, bytes) else word)
-                if len(words) >= limit:
-                    return sorted(words)
-        return sorted(words)
+    def prefix_mask(self, fieldname: str, prefix: str, limit: int = 2000) -> int:
+        """The bit set of the documents with a term of ``fieldname`` starting with ``prefix``
+        (at most ``limit`` terms per segment), cached per generation."""
+        btext = self._btext(fieldname, prefix)
+        key = ("prefix", fieldname, btext)
+        found = self.gen.terms.get(key)
+        if found is not None:
+            return found.mask
+        mask = 0
+        if btext is not None:
+            for reader, offset, data, segment_id in self.leaves:
+                for postings in data.prefix_postings(reader, segment_id, fieldname, btext, limit):
+                    mask |= postings.mask << offset
+        mask &= self.gen.live
+        self.gen.terms.put(key, Term(mask, []), weight=mask.bit_length() // 8 + 200)
+        return mask
 
     def terms_within(self, fieldname: str, text: str, maxdist: int, prefix: int) -> set[str]:
         """Terms within ``maxdist`` edits of ``text`` (sharing its first ``prefix`` letters).
@@ -536,9 +622,7 @@ class View:
                 leaves.append(("constant", None, mask, q.score))
             return mask
         if isinstance(q, Q.Prefix):
-            mask = 0
-            for word in self.expand_prefix(q.fieldname, q.text):
-                mask |= self.term(q.fieldname, word).mask
+            mask = self.prefix_mask(q.fieldname, q.text)
             if leaves is not None and mask:
                 leaves.append(("constant", None, mask, q.boost))
             return mask
@@ -561,33 +645,38 @@ class View:
             if leaves is not None and mask:
                 leaves.append(("term", q.fieldname, words[0], q.boost))
             return mask
-        result = []
         btexts = [self._btext(q.fieldname, w) for w in words]
-        for doc in members(mask):
-            starts = None
-            for i, term in enumerate(terms):
-                poses = self._positions_of(term, q.fieldname, btexts[i], doc)
-                shifted = {p - i for p in poses}
-                starts = shifted if starts is None else starts & shifted
-                if not starts:
-                    break
-            if starts:
-                result.append(doc)
-        mask = mask_of(result)
+        found = 0
+        for reader, offset, data, segment_id in self.leaves:
+            local = mask >> offset & ((1 << reader.doc_count_all()) - 1)
+            if local:
+                found |= (
+                    self._phrase_in_segment(reader, data, segment_id, q.fieldname, btexts, local)
+                    << offset
+                )
+        mask = found
         if leaves is not None and mask:
             for w in words:
                 leaves.append(("term", q.fieldname, w, q.boost))
         return mask
 
-    def _positions_of(self, term: Term, fieldname, btext, doc) -> list[int]:
-        for offset, postings, data, index in term.parts:
-            local = doc - offset
-            if 0 <= local and postings.mask >> local & 1:
-                reader, _, _, segment_id = self.leaves[index]
-                key = (segment_id, fieldname, btext)
-                raw = data.positions(reader, key, fieldname, btext).get(local)
-                return reader.schema[fieldname].format.decode_positions(raw) if raw else []
-        return []
+    @staticmethod
+    def _phrase_in_segment(reader, data, segment_id, fieldname, btexts, local: int) -> int:
+        """The documents of ``local`` (segment-local bit set, each has every word) in which the
+        words follow one another."""
+        tables = [data.positions(reader, (segment_id, fieldname, b), fieldname, b) for b in btexts]
+        decode = _positions_decoder(reader.schema[fieldname].format)
+        first, rest = tables[0], list(enumerate(tables[1:], 1))
+        hits = []
+        for doc in members(local):
+            starts = set(decode(first.get(doc)))
+            for i, table in rest:
+                starts.intersection_update(map((-i).__add__, decode(table.get(doc))))
+                if not starts:
+                    break
+            else:
+                hits.append(doc)
+        return mask_of(hits)
 
     # -- ranking ----------------------------------------------------------------------------
 
@@ -605,7 +694,7 @@ class View:
                     for d in members(hit):
                         acc[d] += boost
                 continue
-            scores = self.term_scores(fieldname, value)
+            scores = self.term_scores_of(fieldname, value, docs)
             if len(scores) <= len(acc):
                 for d, s in scores.items():
                     if d in acc:
@@ -620,10 +709,42 @@ class View:
 
     def top(self, mask: int, leaves: list, count: int, tiebreak) -> list[tuple[int, float]]:
         """The ``count`` best documents of ``mask`` as (docnum, score), ties by ``tiebreak``."""
-        acc = self.scores(mask, leaves)
-        best = heapq.nlargest(count + 10, acc.items(), key=lambda item: item[1])
+        if all(kind == "constant" for kind, *_ in leaves) and len(leaves) <= 8:
+            best = self._top_constant(mask, leaves, count + 10)
+        else:
+            acc = self.scores(mask, leaves)
+            best = heapq.nlargest(count + 10, acc.items(), key=lambda item: item[1])
         best.sort(key=lambda item: (-round(item[1], 6), tiebreak(item[0])))
         return best[:count]
+
+    @staticmethod
+    def _top_constant(mask: int, leaves: list, count: int) -> list[tuple[int, float]]:
+        """What ``nlargest(count, scores(mask, leaves))`` gives when every leaf adds a constant
+        (prefixes, filters): documents with the same leaves share a score, so the documents
+        are split into those groups (bit sets) and only the best groups are listed."""
+        groups = [(mask, 0.0)]
+        for _kind, _field, leaf, boost in leaves:
+            split = []
+            for group, score in groups:
+                inside = group & leaf
+                if inside:
+                    split.append((inside, score + boost))
+                if inside != group:
+                    split.append((group & ~leaf, score))
+            groups = split
+        by_score: dict[float, int] = {}
+        for group, score in groups:
+            by_score[score] = by_score.get(score, 0) | group
+        best: list[tuple[int, float]] = []
+        for score in sorted(by_score, reverse=True):
+            group = by_score[score]
+            while group and len(best) < count:  # ascending documents, as nlargest keeps ties
+                low = group & -group
+                best.append((low.bit_length() - 1, score))
+                group ^= low
+            if len(best) >= count:
+                break
+        return best
 
     # -- per-generation helpers -------------------------------------------------------------
 
