@@ -526,6 +526,65 @@ def test_read_postings_sees_every_block(blank):
     state_of(blank).search._with_view(check)
 
 
+def test_packed_numbers_round_trip():
+    from wiki.search.store import pack_numbers, unpack_numbers
+
+    for values in ([], [0], [255], [0, 256], [65535], [1, 65536], [7, 2**32 - 1]):
+        packed = pack_numbers(values)
+        assert list(unpack_numbers(packed)) == values
+    assert len(pack_numbers([1, 2, 3])) == 4 and len(pack_numbers([300])) == 3
+
+
+def test_packed_and_plain_posting_blocks_read_the_same(tmp_path):
+    """New indexes are written with packed blocks, older ones stay readable: whoosh's own
+    matcher and the engine's reader see the same postings in both."""
+    import random
+
+    from whoosh import index
+
+    from wiki.search.store import PackedCodec, WikiCodec
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(12)]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 40))) for _ in range(700)]
+    schema = F.Schema(body=F.TEXT(phrase=True))
+    read = {}
+    for name, codec in (("plain", WikiCodec()), ("packed", PackedCodec())):
+        folder = tmp_path / name
+        folder.mkdir()
+        ix = index.create_in(str(folder), schema)
+        writer = ix.writer(codec=codec)
+        for text in texts:
+            writer.add_document(body=text)
+        writer.commit()
+        with ix.searcher() as searcher:
+            ((reader, _),) = searcher.reader().leaf_readers()
+            assert type(reader.segment().codec()) is type(codec)
+            for word in words:
+                matcher = reader.postings("body", word)
+                whoosh_view = list(_walk(matcher))
+                ids, tfs, poses = read_postings(reader, "body", word.encode(), positions=True)
+                fmt = schema["body"].format
+                mine = [
+                    (d, w, fmt.decode_positions(p)) for d, w, p in zip(ids, tfs, poses, strict=True)
+                ]
+                assert mine == whoosh_view, (name, word)
+                read[name, word] = mine
+            assert read_postings(reader, "body", b"nothing") is None
+    assert all(read["plain", w] == read["packed", w] for w in words)
+    expected = {
+        w: [(d, float(t.split().count(w))) for d, t in enumerate(texts) if w in t.split()]
+        for w in words
+    }
+    assert all([(d, f) for d, f, _ in read["packed", w]] == expected[w] for w in words)
+
+
+def _walk(matcher):
+    while matcher.is_active():
+        yield matcher.id(), matcher.weight(), matcher.value_as("positions")
+        matcher.next()
+
+
 def test_ranking_shortcuts_equal_the_full_scoring(blank):
     """Prefix-only queries rank by groups of leaves, and a phrase of common words scores only
     its documents: both must give what scoring every document gives."""

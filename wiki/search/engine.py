@@ -31,7 +31,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
-from itertools import accumulate, islice
+from itertools import accumulate, compress, islice
 
 from whoosh import formats
 from whoosh import query as Q
@@ -41,7 +41,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, W3TermsReader
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from .store import column_values
+from .store import column_values, unpack_numbers, unpack_weights
 
 K1 = 1.2
 _OLDEST = datetime(1970, 1, 1)
@@ -55,7 +55,7 @@ MAX_CACHED_TERMS = 8 * 2**20
 MAX_CACHED_SCORES = 16 * 2**20
 #: A term's scores are computed for the documents asked for only (and not cached) when the
 #: term is in this many times more documents.
-PARTIAL_SCORES_BELOW = 16
+PARTIAL_SCORES_BELOW = 4
 
 
 class BoundedCache:
@@ -101,6 +101,9 @@ def mask_of(ids: Iterable[int]) -> int:
     return int.from_bytes(data, "little")
 
 
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
 def members(mask: int) -> list[int]:
     """The positions of the set bits of ``mask``, ascending."""
     if not mask:
@@ -112,7 +115,8 @@ def members(mask: int) -> list[int]:
             result.append(low.bit_length() - 1)
             mask ^= low
         return result
-    return [i for i, c in enumerate(bin(mask)[:1:-1]) if c == "1"]
+    bits = bin(mask)[:1:-1].encode("ascii").translate(_BITS)  # bit i at index i, as 0/1
+    return list(compress(range(len(bits)), bits))
 
 
 def first_members(mask: int, order: list[int], limit: int, skip: int = 0) -> list[int]:
@@ -191,7 +195,11 @@ def _read_term_info(reader, terms, info, fieldname: str, btext: bytes, positions
         count, _maxid, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
         data = raw[stream.tell() : end]
         block_ids, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        ids.extend(accumulate(block_ids))
+        if isinstance(block_ids, bytes):  # a packed block (PackedCodec)
+            ids.extend(accumulate(unpack_numbers(block_ids)))
+            weights = unpack_weights(weights)
+        else:
+            ids.extend(accumulate(block_ids))
         if weights is None:
             tfs.extend(_ONES[:count] if count <= len(_ONES) else [1.0] * count)
         elif isinstance(weights, float):

@@ -19,8 +19,9 @@ from wiki.search.analysis import (
     StemmedText,
 )
 
-#: Bump when the core fields or the document layout change (existing indexes are rebuilt).
-SCHEMA_VERSION = 1
+#: Bump when the core fields, the document layout or the index format change (existing
+#: indexes are rebuilt). 2: posting blocks packed (``store.PackedCodec``).
+SCHEMA_VERSION = 2
 #: How much more a word in the title counts than one in the body.
 TITLE_BOOST = 4.0
 #: Longest plain text kept per page for snippets (characters).
