@@ -41,7 +41,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, W3TermsReader
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 
-from .store import column_values, unpack_numbers, unpack_weights
+from .store import block_weights, column_values, unpack_numbers
 
 K1 = 1.2
 _OLDEST = datetime(1970, 1, 1)
@@ -195,17 +195,9 @@ def _read_term_info(reader, terms, info, fieldname: str, btext: bytes, positions
         count, _maxid, _maxweight, compression, _minlength, _maxlength = pickle.load(stream)
         data = raw[stream.tell() : end]
         block_ids, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        if isinstance(block_ids, bytes):  # a packed block (PackedCodec)
-            ids.extend(accumulate(unpack_numbers(block_ids)))
-            weights = unpack_weights(weights)
-        else:
-            ids.extend(accumulate(block_ids))
-        if weights is None:
-            tfs.extend(_ONES[:count] if count <= len(_ONES) else [1.0] * count)
-        elif isinstance(weights, float):
-            tfs.extend([weights] * count)
-        else:
-            tfs.extend(weights)
+        packed = isinstance(block_ids, bytes)  # PackedCodec's blocks (else whoosh's tuples)
+        ids.extend(accumulate(unpack_numbers(block_ids) if packed else block_ids))
+        tfs.extend(block_weights(weights, count))
         if positions:
             if fixedsize is None or fixedsize < 0:
                 poses.extend(values)
@@ -216,9 +208,6 @@ def _read_term_info(reader, terms, info, fieldname: str, btext: bytes, positions
         if size < 0:  # a negative length marks the last block
             return ids, tfs, poses
         at = end
-
-
-_ONES = array("f", [1.0] * 128)
 
 
 def _read_postings_generic(reader, fieldname: str, btext: bytes, positions: bool):

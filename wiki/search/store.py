@@ -169,6 +169,13 @@ class WikiCodec(W3Codec):
         return _PerDocReader(storage, segment)
 
 
+def _little_endian(values: array) -> array:
+    """``values`` in little-endian byte order (swapped in place on a big-endian machine)."""
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
 def pack_numbers(values) -> bytes:
     """Non-negative integers as one type letter and a little-endian array of the smallest
     fitting item size."""
@@ -178,29 +185,35 @@ def pack_numbers(values) -> bytes:
         packed = array("B", packed)
     elif top < 1 << 16:
         packed = array("H", packed)
-    if sys.byteorder == "big":
-        packed.byteswap()
-    return packed.typecode.encode() + packed.tobytes()
+    return packed.typecode.encode() + _little_endian(packed).tobytes()
 
 
 def unpack_numbers(data) -> array:
     """The array :func:`pack_numbers` packed."""
     values = array(chr(data[0]))
     values.frombytes(memoryview(data)[1:])
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
+    return _little_endian(values)
 
 
-def unpack_weights(data) -> array:
-    """Weights of a packed block: ``None`` (all 1.0) and a single float stay as they are."""
+def pack_weights(weights) -> bytes | float | None:
+    """A block's weights: ``None`` if all are 1.0, the one value if all are equal, else a
+    little-endian float array."""
+    first = weights[0]
+    if all(w == first for w in weights):
+        return None if first == 1.0 else first
+    return _little_endian(array("f", weights)).tobytes()
+
+
+def block_weights(data, count: int) -> array:
+    """The ``count`` weights of a block from what :func:`pack_weights` (or whoosh, which
+    writes a tuple where this writes bytes) stored."""
+    if data is None or isinstance(data, float):
+        return array("f", [1.0 if data is None else data]) * count
     if isinstance(data, bytes | bytearray):
         weights = array("f")
         weights.frombytes(data)
-        if sys.byteorder == "big":
-            weights.byteswap()
-        return weights
-    return data
+        return _little_endian(weights)
+    return array("f", data)
 
 
 class _PackedPostingsWriter(W3PostingsWriter):
@@ -216,20 +229,11 @@ class _PackedPostingsWriter(W3PostingsWriter):
         if not self._blockcount:
             self._postfile.write(WHOOSH3_HEADER_MAGIC)
         self._terminfo.add_block(self)
-        weights = self._weights
-        first = weights[0]
-        if all(w == first for w in weights):
-            packed_weights = None if first == 1.0 else first
-        else:
-            packed = array("f", weights)
-            if sys.byteorder == "big":
-                packed.byteswap()
-            packed_weights = packed.tobytes()
-        values = self._mini_values()
-        data = pickle.dumps((pack_numbers(delta_encode(self._ids)), packed_weights, values), 5)
+        ids = self._ids
+        data = (pack_numbers(delta_encode(ids)), pack_weights(self._weights), self._mini_values())
+        data = pickle.dumps(data, 5)
         if self._compression:
             data = zlib.compress(data, self._compression)
-        ids = self._ids
         info = pickle.dumps(
             (
                 len(ids),
@@ -260,10 +264,7 @@ class _PackedLeafMatcher(W3LeafMatcher):
     def _read_weights(self):
         if self._data is None:
             self._read_data()
-        weights = unpack_weights(self._data[1])
-        if weights is None or isinstance(weights, float):
-            weights = array("f", [1.0 if weights is None else weights]) * self._blocklength
-        self._weights = weights
+        self._weights = block_weights(self._data[1], self._blocklength)
 
 
 class PackedCodec(WikiCodec):
