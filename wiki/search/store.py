@@ -53,9 +53,14 @@ RETIRED_FILE = ".wiki-retired"
 POINTER = "CURRENT"
 #: Seconds an index folder is kept after it was replaced.
 RETIRED_GRACE = 120
-#: Memory for whoosh's posting pool (MB): small updates, and full builds (more memory keeps the
-#: pool from spilling sorted runs to disk, which costs a third of the build time).
-WRITER_MB = 64
+#: Memory for whoosh's posting pool (MB), as whoosh counts it, of updates and of full builds.
+#: An update of one page needs a fraction of a megabyte. A merge of small segments puts every
+#: posting of them in the pool, one tuple of small objects each: with a large pool a merge of a
+#: few hundred pages held 16 MB of them at once. Freed afterwards, they still left the worker's
+#: allocator arenas pinned by the long-lived objects other threads made meanwhile. With 2 MB the
+#: pool writes sorted runs to disk instead, which costs a merge a few milliseconds. A full
+#: build keeps a large pool: spilling would cost it a third of its time.
+WRITER_MB = 2
 BUILD_MB = 1024
 
 
