@@ -620,11 +620,32 @@ def test_ranking_shortcuts_equal_the_full_scoring(blank):
                 assert view._top_constant(mask, leaves, count) == full
         for word in words:
             text = stem(word)
-            every = view.term_scores("body", text)
+            scores = view.term_scores("body", text)
+            every = dict(scores.items())
+            assert list(scores.ids) == sorted(every) and len(every) == len(scores)
+            assert all(d not in view.gen.deleted and live >> d & 1 for d in every)
+            assert all(scores.get(d) == s > 0 for d, s in every.items())
+            assert scores.get(max(every) + 1) == 0.0 and scores.get(-1, None) is None
             docs = sorted(rng.sample(sorted(every), min(3, len(every))))
             view.gen.scores = type(view.gen.scores)(view.gen.scores.limit)  # not cached
-            assert view.term_scores_of("body", text, docs) == {d: every[d] for d in docs}
-            assert view.term_scores_of("body", text, docs + [max(every) + 1]).keys() == set(docs)
+            partial = view.term_scores_of("body", text, docs)
+            assert dict(partial.items()) == {d: every[d] for d in docs}
+            assert list(view.term_scores_of("body", text, docs + [max(every) + 1]).ids) == docs
+        # Scored leaves: top() gives the best of what scoring every document gives, ties by
+        # the tiebreak, whichever way each term's scores are added.
+        for _ in range(30):
+            chosen = rng.sample(words, rng.randint(1, 3))
+            leaves = [("term", "body", stem(w), rng.choice([1.0, 2.5])) for w in chosen]
+            mask = 0
+            for w in chosen:
+                mask |= view.term("body", stem(w)).mask
+            if rng.random() < 0.5:
+                mask &= view.term("body", stem(rng.choice(words))).mask
+            full = view.scores(mask, leaves)
+            assert sorted(full) == members(mask)
+            for count in (1, 5, 50):
+                expected = sorted(full.items(), key=lambda i: (-round(i[1], 6), i[0]))[:count]
+                assert view.top(mask, leaves, count, lambda d: d) == expected
         for prefix in ("ant", "be", "x"):
             expected = 0
             for reader, _offset in view.searcher.reader().leaf_readers():

@@ -49,16 +49,49 @@ B = 0.75
 #: Memory (bytes, estimated) for cached posting lists per process, shared by all indexes.
 MAX_CACHED_POSTINGS = 24 * 2**20
 #: … for decoded positions (phrases) and, per index generation, for the bit sets and the scores
-#: of terms. Positions and scores are dicts of many small objects: kept in large numbers, they
-#: spread over allocator arenas that stay pinned by the few long-lived objects allocated among
-#: them, so the worker kept about 25 MB after its caches were dropped. One MB each holds the
-#: rare and medium terms, which is where reuse pays; the bench shows no slower query.
+#: of terms. Decoded positions are a dict of small objects: kept in large numbers, they spread
+#: over allocator arenas that stay pinned by the few long-lived objects allocated among them,
+#: so the worker kept about 25 MB after its caches were dropped. One MB holds the rare and
+#: medium terms, which is where reuse pays; the bench shows no slower query. Scores are two
+#: arrays per term (12 bytes a document), so one MB holds those of about 80,000 postings.
 MAX_CACHED_POSITIONS = 2**20
 MAX_CACHED_TERMS = 8 * 2**20
 MAX_CACHED_SCORES = 2**20
 #: A term's scores are computed for the documents asked for only (and not cached) when the
 #: term is in this many times more documents.
 PARTIAL_SCORES_BELOW = 4
+
+
+class TermScores:
+    """A term's BM25 score of each live document that contains it: the documents ascending
+    (index-wide numbers) and their scores alongside, two arrays rather than a dict of two small
+    objects per document (they would pin allocator arenas, see ``MAX_CACHED_POSITIONS``)."""
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self, ids: array, values: array):
+        self.ids = ids
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def get(self, doc: int, default: float = 0.0) -> float:
+        """The score of ``doc`` (``default`` if it does not contain the term)."""
+        ids = self.ids
+        i = bisect_left(ids, doc)
+        if i < len(ids) and ids[i] == doc:
+            return self.values[i]
+        return default
+
+    def items(self) -> Iterable[tuple[int, float]]:
+        """(document, score) pairs, ascending by document."""
+        return zip(self.ids, self.values, strict=True)
+
+    @property
+    def size(self) -> int:
+        """Estimated bytes."""
+        return 12 * len(self.ids) + 200
 
 
 class BoundedCache:
@@ -339,11 +372,12 @@ class Term:
 class Generation:
     """Everything derived from one committed state of the index (shared by threads)."""
 
-    def __init__(self, key, live: int, count: int, deleted: frozenset):
+    def __init__(self, key, live: int, count: int, deleted: frozenset, size: int):
         self.key = key
         self.live = live
         self.deleted = deleted
         self.count = count
+        self.size = size  # document numbers, deleted ones included
         self.terms = BoundedCache(MAX_CACHED_TERMS)
         self.scores = BoundedCache(MAX_CACHED_SCORES)
         self.allow: dict = {}
@@ -398,16 +432,18 @@ class Engine:
     def _new_generation(self, key, leaves) -> Generation:
         live = 0
         count = 0
+        size = 0
         deleted: set[int] = set()
         for reader, offset in leaves:
             n = reader.doc_count_all()
+            size = max(size, offset + n)
             segment_mask = (1 << n) - 1
             if reader.has_deletions():
                 segment_mask &= ~mask_of(reader.deleted_docs_set)
                 deleted.update(d + offset for d in reader.deleted_docs_set)
             live |= segment_mask << offset
             count += reader.doc_count()
-        generation = Generation(key, live, count, frozenset(deleted))
+        generation = Generation(key, live, count, frozenset(deleted), size)
         ids = {reader.segment().segment_id() for reader, _ in leaves}
         for segment_id in list(self.segments):
             if segment_id not in ids:
@@ -475,7 +511,7 @@ class View:
         mask &= self.gen.live
         return self.gen.terms.put(key, Term(mask, parts), weight=mask.bit_length() // 8 + 200)
 
-    def term_scores(self, fieldname: str, text) -> dict[int, float]:
+    def term_scores(self, fieldname: str, text) -> TermScores:
         """BM25 score of each live document containing the term (cached per generation)."""
         key = (fieldname, self._btext(fieldname, text))
         found = self.gen.scores.get(key)
@@ -484,22 +520,24 @@ class View:
         term = self.term(fieldname, text)
         df = term.mask.bit_count()
         k, a, b = self._bm25(fieldname, df)
-        scores: dict[int, float] = {}
-        for offset, postings, data, index in term.parts:
-            reader = self.leaves[index][0]
-            lengths = data.field_lengths(reader, fieldname)
-            values = [
+        ids, values = array("I"), array("d")
+        for offset, postings, data, index in term.parts:  # ascending offsets
+            lengths = data.field_lengths(self.leaves[index][0], fieldname)
+            values.extend(
                 k * tf / (tf + a + b * lengths[d])
-                for d, tf in zip(postings.ids, postings.tfs, strict=False)
-            ]
+                for d, tf in zip(postings.ids, postings.tfs, strict=True)
+            )
             if offset:
-                scores.update(zip([d + offset for d in postings.ids], values, strict=False))
+                ids.extend(d + offset for d in postings.ids)
             else:
-                scores.update(zip(postings.ids, values, strict=False))
-        if len(scores) != df:
+                ids.extend(postings.ids)
+        if len(ids) != df:  # some of them are deleted
             deleted = self.gen.deleted
-            scores = {d: s for d, s in scores.items() if d not in deleted}
-        return self.gen.scores.put(key, scores, weight=100 * len(scores) + 200)
+            keep = [i for i, d in enumerate(ids) if d not in deleted]
+            ids = array("I", [ids[i] for i in keep])
+            values = array("d", [values[i] for i in keep])
+        scores = TermScores(ids, values)
+        return self.gen.scores.put(key, scores, weight=scores.size)
 
     def _bm25(self, fieldname: str, df: int) -> tuple[float, float, float]:
         """(k, a, b) of a term with document frequency ``df``: the score of a document is
@@ -509,7 +547,7 @@ class View:
         avgdl = self.avgdl(fieldname) or 1.0
         return idf * (K1 + 1.0), K1 * (1.0 - B), K1 * B / avgdl
 
-    def term_scores_of(self, fieldname: str, text, docs: list[int]) -> dict[int, float]:
+    def term_scores_of(self, fieldname: str, text, docs: list[int]) -> TermScores:
         """BM25 scores of the term for ``docs`` (live, each containing the term): the cached
         scores of every document, or, when the term is in many more documents than asked
         for and not cached yet, only those of ``docs`` (a phrase of common words)."""
@@ -521,7 +559,7 @@ class View:
         if len(docs) * PARTIAL_SCORES_BELOW >= df:
             return self.term_scores(fieldname, text)
         k, a, b = self._bm25(fieldname, df)
-        scores: dict[int, float] = {}
+        scored, values = array("I"), array("d")
         parts = term.parts[::-1]
         for doc in docs:
             for offset, postings, data, index in parts:
@@ -532,9 +570,10 @@ class View:
                     if i < len(ids) and ids[i] == local:
                         tf = postings.tfs[i]
                         length = data.field_lengths(self.leaves[index][0], fieldname)[local]
-                        scores[doc] = k * tf / (tf + a + b * length)
+                        scored.append(doc)
+                        values.append(k * tf / (tf + a + b * length))
                     break
-        return scores
+        return TermScores(scored, values)
 
     def avgdl(self, fieldname: str) -> float:
         found = self.gen.avgdl.get(fieldname)
@@ -682,38 +721,40 @@ class View:
 
     def scores(self, mask: int, leaves: list) -> dict[int, float]:
         """The score of every document in ``mask`` (sum of its leaves' contributions)."""
+        docs, acc = self._accumulate(mask, leaves)
+        return {d: acc[d] for d in docs}
+
+    def _accumulate(self, mask: int, leaves: list) -> tuple[list[int], array]:
+        """The documents of ``mask`` ascending, and the scores by document number (an array
+        over every document, so that summing the leaves makes no object per document; only
+        the entries of ``mask``'s documents are meaningful)."""
         docs = members(mask)
-        acc = dict.fromkeys(docs, 0.0)
+        acc = array("d", bytes(8 * self.gen.size))
         for kind, fieldname, value, boost in leaves:
             if kind == "constant":
                 hit = value & mask
-                if hit == mask:
-                    for d in docs:
-                        acc[d] += boost
-                else:
-                    for d in members(hit):
-                        acc[d] += boost
+                for d in docs if hit == mask else members(hit):
+                    acc[d] += boost
                 continue
             scores = self.term_scores_of(fieldname, value, docs)
-            if len(scores) <= len(acc):
+            if len(scores) <= 2 * len(docs):  # walk the term's documents (one add each)
                 for d, s in scores.items():
-                    if d in acc:
-                        acc[d] += s * boost
-            else:
+                    acc[d] += s * boost
+            else:  # look the few documents up in the term's many
                 get = scores.get
                 for d in docs:
                     s = get(d)
                     if s:
                         acc[d] += s * boost
-        return acc
+        return docs, acc
 
     def top(self, mask: int, leaves: list, count: int, tiebreak) -> list[tuple[int, float]]:
         """The ``count`` best documents of ``mask`` as (docnum, score), ties by ``tiebreak``."""
         if all(kind == "constant" for kind, *_ in leaves) and len(leaves) <= 8:
             best = self._top_constant(mask, leaves, count + 10)
         else:
-            acc = self.scores(mask, leaves)
-            best = heapq.nlargest(count + 10, acc.items(), key=lambda item: item[1])
+            docs, acc = self._accumulate(mask, leaves)
+            best = [(d, acc[d]) for d in heapq.nlargest(count + 10, docs, key=acc.__getitem__)]
         best.sort(key=lambda item: (-round(item[1], 6), tiebreak(item[0])))
         return best[:count]
 
