@@ -729,7 +729,7 @@ class View:
         over every document, so that summing the leaves makes no object per document; only
         the entries of ``mask``'s documents are meaningful)."""
         docs = members(mask)
-        acc = array("d", bytes(8 * self.gen.size))
+        acc = array("d", [0.0]) * self.gen.size
         for kind, fieldname, value, boost in leaves:
             if kind == "constant":
                 hit = value & mask
