@@ -21,7 +21,7 @@ from wiki.db import PageRow
 from wiki.hookspecs import hookimpl
 from wiki.search import BadQuery
 from wiki.search.analysis import fold, stem
-from wiki.search.engine import members, read_postings
+from wiki.search.engine import first_members, members, read_postings
 from wiki.search.store import IndexBusy
 from wiki.storage import Author
 
@@ -652,6 +652,16 @@ def test_ranking_shortcuts_equal_the_full_scoring(blank):
                 for word in reader.expand_prefix("body", prefix):
                     expected |= view.term("body", word).mask
             assert view.prefix_mask("body", prefix) == expected & live
+        # Date order: every live document once, and sorting by rank gives the same pages as
+        # walking the order (the two ways SearchService._by_date takes).
+        order = list(view.date_order())
+        assert sorted(order) == members(live)
+        rank = view.date_rank()
+        assert all(rank[doc] == place for place, doc in enumerate(order))
+        for _ in range(20):
+            mask = live & rng.getrandbits(view.gen.size)
+            by_rank = sorted(members(mask), key=rank.__getitem__)
+            assert first_members(mask, order, 7, 3) == by_rank[3:10]
 
     state_of(blank).search._with_view(check)
 

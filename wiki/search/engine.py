@@ -155,7 +155,7 @@ def members(mask: int) -> list[int]:
     return list(compress(range(len(bits)), bits))
 
 
-def first_members(mask: int, order: list[int], limit: int, skip: int = 0) -> list[int]:
+def first_members(mask: int, order: Iterable[int], limit: int, skip: int = 0) -> list[int]:
     """The first ``limit`` documents of ``order`` in ``mask`` after skipping ``skip`` of them."""
     result = []
     for doc in order:
@@ -383,8 +383,8 @@ class Generation:
         self.allow: dict = {}
         self.facets: dict[str, dict[str, int]] = {}
         self.avgdl: dict[str, float] = {}
-        self.date_order: list[int] | None = None
-        self.date_rank: dict[int, int] | None = None
+        self.date_order: array | None = None  # live documents, newest first ('I')
+        self.date_rank: array | None = None  # document number → place in date_order ('I')
         self.segments: dict[str, SegmentData] = {}
         self.lock = threading.Lock()
 
@@ -814,8 +814,8 @@ class View:
             self.gen.facets[fieldname] = found
         return found
 
-    def date_order(self) -> list[int]:
-        """Live documents, newest first (ties by path), cached."""
+    def date_order(self) -> array:
+        """Live documents, newest first (ties by path), cached as an array (4 bytes each)."""
         found = self.gen.date_order
         if found is None:
             keyed = []
@@ -829,14 +829,18 @@ class View:
                         keyed.append((dates[local] or _OLDEST, paths[local], doc))
             keyed.sort(key=lambda item: item[1])
             keyed.sort(key=lambda item: item[0], reverse=True)
-            found = self.gen.date_order = [doc for _, _, doc in keyed]
+            found = self.gen.date_order = array("I", [doc for _, _, doc in keyed])
         return found
 
-    def date_rank(self) -> dict[int, int]:
-        """Document → its place in :meth:`date_order`, cached."""
+    def date_rank(self) -> array:
+        """Document number → its place in :meth:`date_order` (deleted ones: 0), cached as
+        an array indexed by document number."""
         found = self.gen.date_rank
         if found is None:
-            found = self.gen.date_rank = {doc: i for i, doc in enumerate(self.date_order())}
+            found = array("I", [0]) * self.gen.size
+            for place, doc in enumerate(self.date_order()):
+                found[doc] = place
+            self.gen.date_rank = found
         return found
 
     def path(self, doc: int) -> str:
