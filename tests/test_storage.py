@@ -566,3 +566,26 @@ def test_tree_matches_git_and_fsck_is_strict_clean(store):
             assert proc.stdout.decode().strip() == sha
     assert store.read("a/x.md") == b"changed\n"
     assert store.read("a0.md") is None
+
+
+def test_tree_cache_is_bounded_and_shares_modes(store, monkeypatch):
+    """Parsed trees stay cached up to a bound; reads of evicted revisions parse them again."""
+    import wiki.storage as storage
+
+    monkeypatch.setattr(storage, "_TREE_CACHE_ENTRIES", 40)
+    shas = []
+    base = None
+    for number in range(12):
+        changes = {f"f{number}/p{i}.md": f"{number}-{i}\n".encode() for i in range(5)}
+        base = store.commit(changes, base, ALICE, f"c{number}").sha
+        shas.append(base)
+    for number, sha in enumerate(shas):
+        assert store.read(f"f{number}/p3.md", sha) == f"{number}-3\n".encode()
+        assert store.read(f"f{number + 1}/p0.md", sha) is None
+    assert store._tree_entries <= 40
+    assert store._tree_entries == sum(len(t) + 1 for t in store._trees.values())
+    # older revisions were evicted and are read correctly again
+    assert store.read("f0/p4.md", shas[0]) == b"0-4\n"
+    assert store.read("f11/p4.md", shas[0]) is None
+    modes = {id(mode) for tree in store._trees.values() for mode, _sha, _raw in tree.values()}
+    assert len(modes) <= 2  # one shared object per mode, not one per entry
