@@ -120,3 +120,30 @@ def test_an_idle_process_gives_its_search_memory_back(app):
         # The next query opens and caches again.
         assert service.search(ANONYMOUS, "start").total >= 1
         assert service.engine.cached()
+
+
+def test_closed_searchers_are_let_go_while_their_threads_live_on(app):
+    """Closing from another thread (the idle watcher) must free the searchers: a thread that
+    queried keeps naming its closed entry until its next query, and a closed whoosh searcher
+    still holds its segments' buffers."""
+    import gc
+    import weakref
+
+    service = app.extensions["wiki"].search
+
+    def query(word: str) -> int:
+        with app.app_context():
+            return service.search(ANONYMOUS, word).total
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        assert all(pool.map(query, ["start"] * THREADS * 4))
+        entries = list(service.readers._entries)
+        assert entries
+        searchers = [weakref.ref(entry.searcher) for entry in entries]
+        readers = [weakref.ref(entry.searcher.reader()) for entry in entries]
+        service.close()  # from this thread, while the pool's threads live on
+        gc.collect()
+        assert [ref() for ref in searchers + readers] == [None] * (2 * len(entries))
+        # The threads open new searchers on their next query.
+        assert all(pool.map(query, ["start"] * THREADS * 4))
+        assert service.readers.open_generations()

@@ -150,7 +150,11 @@ class Readers:
 
 
 def _close(entry: _Entry) -> None:
+    """Close the searcher of ``entry`` and let it go: another thread's local may still name the
+    closed entry until that thread's next query, and a closed whoosh searcher keeps its
+    segments' buffers."""
+    searcher, entry.searcher = entry.searcher, None
     try:
-        entry.searcher.close()
+        searcher.close()
     except Exception:  # noqa: BLE001 - closing a damaged reader must not fail a query
         log.debug("search: closing a searcher of %s failed", entry.folder, exc_info=True)
