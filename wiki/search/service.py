@@ -13,6 +13,7 @@ the matched set before anything is counted, ranked, excerpted or suggested.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import pickle
@@ -139,10 +140,11 @@ class _Run:
 
 
 def _malloc_trim() -> None:
-    """Return freed heap memory to the system (glibc; elsewhere nothing happens)."""
-    try:
-        import ctypes
+    """Return freed heap memory to the system (glibc; elsewhere nothing happens).
 
+    ``ctypes`` is imported with this module: imported here, its modules would be the first
+    long-lived objects of an idle worker to land among freed memory."""
+    try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
