@@ -288,10 +288,13 @@ def test_anonymous_page_cache_entries_expire_with_cached_names(client, app):
     with app.app_context():
         kept = views.anonymous_pages()
         key = ("hilfe", app.extensions["wiki"].syncer.synced_head, "de")
-        assert kept.get(key) is not None
-        kept.put(key, (time.monotonic() + 60, "aus dem Speicher"))
+        found = kept.get(key)
+        again = client.get("/hilfe")  # from the cache, as the first view said it
+        assert found is not None and found[1] == again.get_data()
+        assert again.content_type == "text/html; charset=utf-8"
+        kept.put(key, (time.monotonic() + 60, b"aus dem Speicher"))
         assert text_of(client.get("/hilfe")) == "aus dem Speicher"
-        kept.put(key, (time.monotonic() - 1, "abgelaufen"))  # past its lifetime: built anew
+        kept.put(key, (time.monotonic() - 1, b"abgelaufen"))  # past its lifetime: built anew
     assert "abgelaufen" not in text_of(client.get("/hilfe"))
 
 

@@ -118,6 +118,7 @@ def view(path):
                            frame=frame)  # fmt: skip
     cacheable = all(getattr(s, "cacheable", False) for s in (*sections, *after))
     if cache_key is not None and cacheable and not state.syncer.render(page).widgets:
+        body = body.encode("utf-8")  # half the size of a str that holds any non-Latin-1 mark
         anonymous_pages().put(cache_key, (time.monotonic() + USER_NAME_SECONDS, body))
     return body
 
@@ -193,9 +194,10 @@ def reader_parts(page: P.Page, reader: tuple) -> tuple[Markup, list, list]:
 
 def anonymous_pages() -> RenderCache:
     """Whole page views for anonymous readers, keyed by path, HEAD and language: ``(expires,
-    body)``. The footer names the last author, whose name may change or, with a deleted
-    account, must vanish without a commit: entries live as long as a cached name
-    (``USER_NAME_SECONDS``), and :func:`wiki.web.forget_user_name` empties the cache.
+    body)``, the body encoded in UTF-8. The footer names the last author, whose name may
+    change or, with a deleted account, must vanish without a commit: entries live as long as a
+    cached name (``USER_NAME_SECONDS``), and :func:`wiki.web.forget_user_name` empties the
+    cache.
 
     Widgets are live per request, so pages with widgets are never kept here, nor pages with
     plugin blocks that are not marked cacheable (upcoming events, a chapter's board).
