@@ -278,7 +278,7 @@ def test_mark_links(renderer: Renderer):
     )
     assert marked.count(new) == 2
     assert '<a href="/fehlt">normal</a>' in marked
-    assert mark_links(result.html, lambda p: True) == result.html
+    assert mark_links(result.html, lambda p: True) is result.html  # unchanged: no copy
 
 
 def test_mark_links_ignores_text_that_looks_like_a_link(renderer: Renderer):

@@ -322,6 +322,30 @@ def test_page_frame_is_shared_by_equal_readers_and_keyed_by_rights(login, app, m
     assert len(frames) == 2
 
 
+def test_readers_share_the_page_text_unless_a_link_turns_red(login, client, app):
+    """Every reader whose links all stay as they are keeps the same text object in the view
+    caches (one copy a page, not one per allow-set); a reader for whom a link turns red gets
+    its own."""
+    import wiki.views.pages as views
+
+    alice = login("user")
+    save(alice, "geteilt", "# Geteilt\n\n[[Hilfe]] und [[geteilt/intern]]\n", base="")
+    save(alice, "geteilt/intern", "---\nvisibility: internal\n---\n# Intern\n", base="")
+    save(alice, "offen", "# Offen\n\nNur [[Hilfe]].\n", base="")
+    for reader in (alice, client):
+        for path in ("/geteilt", "/offen"):
+            assert reader.get(path).status_code == 200
+    with app.app_context():
+        parts = views.cache_in(app.extensions["wiki"], "reader_parts")
+        kept = {}
+        for key, (html, _toc, _crumbs) in list(parts._data.items()):
+            kept.setdefault(key[0], []).append(html)
+    shared, split = kept["offen"], kept["geteilt"]
+    assert len(shared) == 2 and shared[0] is shared[1]
+    assert len(split) == 2 and split[0] is not split[1]
+    assert sum("wikilink new" in html for html in split) == 1  # the anonymous reader's
+
+
 def main_of(page: str) -> str:
     """Everything of a page view between the site header and the footer."""
     return page[

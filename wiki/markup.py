@@ -32,7 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import mistune
@@ -52,6 +52,9 @@ from .pages import (
     resolve_target,
     slugify,
 )
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 __all__ = [
     "HARMFUL_LINK",
@@ -173,6 +176,9 @@ class Rendered:
     links: set[str] = field(default_factory=set)
     documents: set[str] = field(default_factory=set)
     widgets: list[Widget] = field(default_factory=list)
+    #: ``html`` as Markup, made by the first view that shows it unchanged and shared by the
+    #: views' caches from then on (one copy of the text per page, not one per reader).
+    markup: Markup | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -476,21 +482,27 @@ class Renderer:
 
 
 def mark_links(html_text: str, visible: Callable[[str], bool]) -> str:
-    """Point wikilinks to pages that ``visible(path)`` rejects to the editor (class ``new``)."""
+    """Point wikilinks to pages that ``visible(path)`` rejects to the editor (class ``new``).
+
+    Returns ``html_text`` itself when every link stays as it is."""
     seen: dict[str, bool] = {}
+    changed = False
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal changed
         path = html.unescape(match.group(2))
         if path not in seen:
             seen[path] = bool(visible(path))
         if seen[path]:
             return match.group(0)
+        changed = True
         return (
             f'<a class="wikilink new" href="/-/edit/{_attr(path)}" data-page="{_attr(path)}"'
             f' title="{NEW_PAGE_TITLE}">'
         )
 
-    return _WIKILINK_TAG_RE.sub(replace, html_text)
+    result = _WIKILINK_TAG_RE.sub(replace, html_text)
+    return result if changed else html_text
 
 
 #: The start of a site-relative ``href``/``src`` in HTML this module wrote (attribute values are

@@ -118,7 +118,12 @@ def render_page(page: P.Page) -> tuple[Markup, list]:
     """HTML of ``page`` for the current reader, and its table of contents."""
     rendered = wiki().syncer.render(page)
     page_titles([*rendered.links, *P.parent_paths(page.path)])
-    return Markup(finish_html(rendered, page)), rendered.toc
+    html = finish_html(rendered, page)
+    if html is not rendered.html:
+        return Markup(html), rendered.toc
+    if rendered.markup is None:  # two threads at once make equal ones: either may stay
+        rendered.markup = Markup(html)
+    return rendered.markup, rendered.toc
 
 
 def finish_html(rendered, page: P.Page) -> str:
