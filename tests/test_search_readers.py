@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.conftest import save
 from wiki.acl import ANONYMOUS
+from wiki.search.analysis import fold, stem
 
 THREADS = 4
 
@@ -117,6 +118,7 @@ def test_an_idle_process_gives_its_search_memory_back(app):
         assert not service.engine.cached()
         assert service.readers.open_generations() == []
         assert search_files(state.instance / "search") == ([], [])
+        assert stem.cache_info().currsize == 0  # the cached word forms go too
         # The next query opens and caches again.
         assert service.search(ANONYMOUS, "start").total >= 1
         assert service.engine.cached()
@@ -147,3 +149,24 @@ def test_closed_searchers_are_let_go_while_their_threads_live_on(app):
         # The threads open new searchers on their next query.
         assert all(pool.map(query, ["start"] * THREADS * 4))
         assert service.readers.open_generations()
+
+
+def test_full_builds_and_bulk_updates_forget_the_cached_word_forms(app, login, monkeypatch):
+    """A full build stems every word of every page: the cache of word forms it fills would
+    stay with the worker (up to 200,000 words each), so it is emptied afterwards."""
+    import wiki.search.service as service_module
+
+    service = app.extensions["wiki"].search
+    stem("Vorstandssitzungen"), fold("Übersicht")
+    with app.app_context():
+        service.rebuild()
+        assert stem.cache_info().currsize == fold.cache_info().currsize == 0
+        assert service.search(ANONYMOUS, "start").total >= 1
+    # An index update of at least BULK_UPDATE_PAGES pages does the same.
+    monkeypatch.setattr(service_module, "BULK_UPDATE_PAGES", 1)
+    client = login("user")
+    assert save(client, "wortformen", "# Wortformen\n\nWortformenprobe").status_code == 302
+    service.wait_idle()
+    assert stem.cache_info().currsize == 0
+    with app.app_context():
+        assert service.search(ANONYMOUS, "Wortformenprobe").total == 1

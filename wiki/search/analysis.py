@@ -208,6 +208,16 @@ def part_stems(word: str) -> tuple[str, ...]:
     return tuple(s for p in parts if (s := stem(p)) is not None) if parts else ()
 
 
+def clear_word_caches() -> None:
+    """Forget the cached forms of single words.
+
+    They hold up to 200,000 words each, which a full index build over a large wiki fills (every
+    word of every page, stemmed millions of times); a worker afterwards needs only the words of
+    its queries and saves. Called after a full build and when the process is idle."""
+    for cached in (marked, fold, stem, part_stems, split_compound):
+        cached.cache_clear()
+
+
 def compound_parts(text: str) -> list[str]:
     """The part stems of the compounds in ``text``, once per occurrence (no positions)."""
     result: list[str] = []

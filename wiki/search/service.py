@@ -37,7 +37,7 @@ from wiki import acl as A
 from wiki import pages as P
 from wiki.db import PageRow, SyncState
 from wiki.hookspecs import hookimpl
-from wiki.search.analysis import folded_words
+from wiki.search.analysis import clear_word_caches, folded_words
 from wiki.search.engine import Engine, first_members, members
 from wiki.search.querylang import BadQuery, Parsed, QueryBuilder, replace_word
 from wiki.search.readers import Readers
@@ -70,6 +70,9 @@ FACETS = (("typ", "type"), ("in", "space"), ("jahr", "year"))
 #: Seconds without a query after which a process closes its searchers and drops its search
 #: caches, giving the memory back (the next query is answered with cold caches).
 IDLE_SECONDS = 20.0
+#: An index update of at least this many pages forgets the cached word forms afterwards, as a
+#: full build does (see :func:`wiki.search.analysis.clear_word_caches`).
+BULK_UPDATE_PAGES = 500
 #: What a damaged index raises while it is opened or read.
 DAMAGE = (OSError, EOFError, ValueError, struct.error, zlib.error, pickle.UnpicklingError,
           whoosh_index.IndexError, ReaderClosed, FileFormatError, StorageError)  # fmt: skip
@@ -356,11 +359,16 @@ class SearchService:
                 writer.cancel()
                 raise
             writer.commit(mergetype=merge_tiers)
+            if len(changes) >= BULK_UPDATE_PAGES:  # a large push: its words are not needed again
+                clear_word_caches()
         self.store.write_state(snap.folder, commit, self.fingerprint)
 
     def _rebuild_locked(self, session, commit: str | None) -> None:
         """A new index of every page in the ``pages`` projection (reflecting ``commit``)."""
-        self.store.build(self.schema, self._all_documents(session), commit, self.fingerprint)
+        try:
+            self.store.build(self.schema, self._all_documents(session), commit, self.fingerprint)
+        finally:
+            clear_word_caches()
         self._forget_broken()
 
     def _all_documents(self, session):
@@ -542,6 +550,7 @@ class SearchService:
             try:
                 self.readers.close_idle()
                 self.engine.clear()
+                clear_word_caches()
                 gc.collect()
                 _malloc_trim()
             except Exception:  # noqa: BLE001 - never let the watcher die with the lock held
