@@ -15,6 +15,15 @@ from wiki.acl import ANONYMOUS
 from wiki.search.analysis import fold, stem
 
 THREADS = 4
+#: Words put into the word caches before a test expects them emptied (other threads of the test
+#: process may add a few meanwhile, never this many).
+WORDS = 1000
+
+
+def fill_word_caches() -> None:
+    for number in range(WORDS):
+        stem(f"Probewort{number}"), fold(f"Probewort{number}")
+    assert stem.cache_info().currsize >= WORDS
 
 
 def search_files(folder: Path) -> tuple[list[str], list[str]]:
@@ -108,6 +117,7 @@ def test_an_idle_process_gives_its_search_memory_back(app):
     state = app.extensions["wiki"]
     service = state.search
     service.idle_seconds = 1.0
+    fill_word_caches()
     with app.app_context():
         assert service.search(ANONYMOUS, "start").total >= 1
         assert service.engine.cached()
@@ -118,7 +128,7 @@ def test_an_idle_process_gives_its_search_memory_back(app):
         assert not service.engine.cached()
         assert service.readers.open_generations() == []
         assert search_files(state.instance / "search") == ([], [])
-        assert stem.cache_info().currsize == 0  # the cached word forms go too
+        assert stem.cache_info().currsize < WORDS // 2  # the cached word forms go too
         # The next query opens and caches again.
         assert service.search(ANONYMOUS, "start").total >= 1
         assert service.engine.cached()
@@ -157,16 +167,16 @@ def test_full_builds_and_bulk_updates_forget_the_cached_word_forms(app, login, m
     import wiki.search.service as service_module
 
     service = app.extensions["wiki"].search
-    stem("Vorstandssitzungen"), fold("Übersicht")
+    fill_word_caches()
     with app.app_context():
         service.rebuild()
-        assert stem.cache_info().currsize == fold.cache_info().currsize == 0
-        assert service.search(ANONYMOUS, "start").total >= 1
+    assert stem.cache_info().currsize < WORDS // 2 and fold.cache_info().currsize < WORDS // 2
     # An index update of at least BULK_UPDATE_PAGES pages does the same.
     monkeypatch.setattr(service_module, "BULK_UPDATE_PAGES", 1)
     client = login("user")
+    fill_word_caches()
     assert save(client, "wortformen", "# Wortformen\n\nWortformenprobe").status_code == 302
     service.wait_idle()
-    assert stem.cache_info().currsize == 0
+    assert stem.cache_info().currsize < WORDS // 2
     with app.app_context():
         assert service.search(ANONYMOUS, "Wortformenprobe").total == 1
