@@ -213,7 +213,8 @@ def clear_word_caches() -> None:
 
     They hold up to 200,000 words each, which a full index build over a large wiki fills (every
     word of every page, stemmed millions of times); a worker afterwards needs only the words of
-    its queries and saves. Called after a full build and when the process is idle."""
+    its queries and saves. Called after a full build, after a bulk update and when the process
+    is idle (:mod:`wiki.search.service`)."""
     for cached in (marked, fold, stem, part_stems, split_compound):
         cached.cache_clear()
 
